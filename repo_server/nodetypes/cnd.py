@@ -360,7 +360,7 @@ class _Parser:
         values: list[Value] = []
         for tok in defaults or []:
             values.append(self.default_value(tok, type_))
-        if values and len(values) > 1 and not multiple:
+        if len(values) > 1 and not multiple:
             raise self.error(name_tok, f"single-valued property {name!r} has several defaults")
         builder.properties.append(
             PropertyDefinition(

@@ -133,7 +133,13 @@ def compile_constraint(text: str, type_: PropertyType) -> Matcher | None:
 
 
 def validate_constraints(defn: PropertyDefinition) -> None:
-    """Compile every constraint of `defn`; InvalidNodeTypeDefinition names the bad one."""
+    """Compile every constraint of `defn`; InvalidNodeTypeDefinition names the bad one.
+
+    Constraints of an UNDEFINED definition are read for each value's type, so they can only
+    be checked against values.
+    """
+    if defn.required_type is PropertyType.UNDEFINED:
+        return
     for text in defn.constraints:
         compile_constraint(text, defn.required_type)
 

@@ -826,3 +826,19 @@ def test_builtin_reference_constraints_name_version_types(registry: NodeTypeRegi
     found = eff.property_definition("jcr:baseVersion", PropertyType.REFERENCE, False)
     assert found is not None
     assert found[0].constraints == ("nt:version",)
+
+
+def test_undefined_definitions_may_carry_constraints_for_any_type(
+    registry: NodeTypeRegistry,
+) -> None:
+    (node_type,) = cnd(registry, "[my:A] - my:p (UNDEFINED) < '(,5]'")
+    defn = node_type.properties[0]
+    check_constraints(defn, Property.single(PropertyType.DOUBLE, 4.5))
+    with pytest.raises(ConstraintViolation):
+        check_constraints(defn, Property.single(PropertyType.LONG, 6))
+
+
+def test_mixins_may_be_any_iterable(registry: NodeTypeRegistry) -> None:
+    eff = registry.effective("nt:unstructured", iter(["mix:title"]))
+    assert registry.effective("nt:unstructured", ["mix:title"]) is eff
+    assert registry.effective("nt:unstructured", iter([])) is registry.effective("nt:unstructured")
