@@ -1,0 +1,1 @@
+"""HTTP layer of the engine: the only package that imports aiohttp.web."""

@@ -1,0 +1,1 @@
+"""Pure values of the engine: item types, integration objects, keys, query options, EDMX."""

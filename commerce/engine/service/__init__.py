@@ -1,0 +1,1 @@
+"""Service layer of the engine: reads, upserts, hooks, access control over the store."""

@@ -1,0 +1,1 @@
+"""Persistence of the engine: one SQLite database per data directory (aiosqlite)."""
