@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pyodata  # type: ignore[import-untyped]
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 from aiohttp import web
 
 from commerce.engine.config import EngineSettings

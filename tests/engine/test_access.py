@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 
 PRODUCTS = "InboundProduct/Products"
 
@@ -28,7 +28,9 @@ def test_missing_or_bad_credentials_are_401_with_a_realm(odata_url: str, assert_
     r = requests.get(f"{odata_url}/{PRODUCTS}")
     assert_error(r, 401, "unauthorized")
     assert r.headers["WWW-Authenticate"] == 'Basic realm="odata2webservices"'
-    assert_error(requests.get(f"{odata_url}/{PRODUCTS}", auth=("admin", "wrong")), 401, "unauthorized")
+    assert_error(
+        requests.get(f"{odata_url}/{PRODUCTS}", auth=("admin", "wrong")), 401, "unauthorized"
+    )
     assert_error(requests.get(f"{odata_url}/{PRODUCTS}", auth=("ghost", "x")), 401, "unauthorized")
 
 
@@ -60,7 +62,7 @@ def test_meta_api_needs_the_service_group(
 
 
 def _oauth_io(http: requests.Session, odata_url: str) -> None:
-    definition = {
+    definition: dict[str, Any] = {
         "code": "OAuthProduct",
         "items": [
             {
@@ -96,7 +98,9 @@ def _oauth_io(http: requests.Session, odata_url: str) -> None:
             {
                 "code": "Catalog",
                 "type": "Catalog",
-                "attributes": [{"attributeName": "id", "attributeDescriptor": "id", "unique": True}],
+                "attributes": [
+                    {"attributeName": "id", "attributeDescriptor": "id", "unique": True}
+                ],
             },
         ],
     }
@@ -117,7 +121,9 @@ def test_an_io_without_channel_is_not_exposed_until_one_exists(
     assert r.json()["d"]["integrationKey"] == "OAuthProduct"
     # OAUTH channel: Basic is refused, a client-credentials token is accepted.
     assert_error(http.get(f"{odata_url}/OAuthProduct/Products"), 401, "unauthorized")
-    engine_server.add_user("integrator", "integrator-pw", "integrationcreategroup", "integrationviewgroup")
+    engine_server.add_user(
+        "integrator", "integrator-pw", "integrationcreategroup", "integrationviewgroup"
+    )
 
     async def add_client() -> None:
         engine = engine_server.engine
@@ -126,14 +132,20 @@ def test_an_io_without_channel_is_not_exposed_until_one_exists(
 
     engine_server.run(add_client())
     token_url = f"{engine_server.url}/authorizationserver/oauth/token"
-    bad = requests.post(token_url, data={"grant_type": "client_credentials"}, auth=("client-1", "x"))
+    bad = requests.post(
+        token_url, data={"grant_type": "client_credentials"}, auth=("client-1", "x")
+    )
     assert bad.status_code == 401
     assert bad.json()["error"] == "invalid_client"
     grant = requests.post(token_url, data={"grant_type": "password"}, auth=("client-1", "s3cret"))
     assert grant.json()["error"] == "unsupported_grant_type"
     r = requests.post(
         token_url,
-        data={"grant_type": "client_credentials", "client_id": "client-1", "client_secret": "s3cret"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "client-1",
+            "client_secret": "s3cret",
+        },
     )
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
@@ -147,7 +159,9 @@ def test_an_io_without_channel_is_not_exposed_until_one_exists(
     assert r.status_code == 201, r.text
     assert requests.get(f"{odata_url}/OAuthProduct/Products", headers=bearer).json()["d"]["results"]
     assert_error(
-        requests.get(f"{odata_url}/OAuthProduct/Products", headers={"Authorization": "Bearer nope"}),
+        requests.get(
+            f"{odata_url}/OAuthProduct/Products", headers={"Authorization": "Bearer nope"}
+        ),
         401,
         "unauthorized",
     )

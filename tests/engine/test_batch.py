@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests  # type: ignore[import-untyped]
+import requests
 
 
 def _post(code: str, catalog: str, headers: str = "") -> str:
@@ -40,7 +40,9 @@ def test_a_changeset_with_one_bad_part_persists_nothing_and_later_ones_run(
     http: requests.Session, odata_url: str
 ) -> None:
     good = _changeset("cs1", _post("b1", "BatchA"), _post("b2", "BatchA"))
-    bad = _changeset("cs2", _post("b3", "BatchB"), _post("", "BatchB").replace('"code": ""', '"nosuch": 1'))
+    bad = _changeset(
+        "cs2", _post("b3", "BatchB"), _post("", "BatchB").replace('"code": ""', '"nosuch": 1')
+    )
     later = _changeset("cs3", _post("b4", "BatchC"))
     body, headers = _batch(good, bad, later)
     r = http.post(f"{odata_url}/InboundProduct/$batch", data=body, headers=headers)
@@ -56,12 +58,12 @@ def test_a_changeset_with_one_bad_part_persists_nothing_and_later_ones_run(
     assert _exists(http, odata_url, "BatchC", "b4")
 
 
-def test_crlf_absolute_paths_gets_and_part_headers(
-    http: requests.Session, odata_url: str
-) -> None:
-    german = _post("b5", "BatchD", headers="Content-Language: de\n").replace(
-        '"catalogVersion"', '"name": "Hemd", "catalogVersion"'
-    ).replace("POST Products", "POST /odata2webservices/InboundProduct/Products")
+def test_crlf_absolute_paths_gets_and_part_headers(http: requests.Session, odata_url: str) -> None:
+    german = (
+        _post("b5", "BatchD", headers="Content-Language: de\n")
+        .replace('"catalogVersion"', '"name": "Hemd", "catalogVersion"')
+        .replace("POST Products", "POST /odata2webservices/InboundProduct/Products")
+    )
     get = (
         "Content-Type: application/http\nContent-Transfer-Encoding: binary\n\n"
         "GET Products('Staged%7CBatchD%7Cb5')?$select=name HTTP/1.1\nAccept-Language: de\n\n"
@@ -81,7 +83,9 @@ def test_oversized_batch_is_refused_before_anything_runs(
     http = server.session()
     url = f"{server.url}/odata2webservices/InboundProduct"
     body, headers = _batch(_changeset("cs", *(_post(f"o{i}", "Over") for i in range(3))))
-    assert_error(http.post(f"{url}/$batch", data=body, headers=headers), 400, "batch_limit_exceeded")
+    assert_error(
+        http.post(f"{url}/$batch", data=body, headers=headers), 400, "batch_limit_exceeded"
+    )
     assert http.get(f"{url}/Catalogs('Over')").status_code == 404
     body, headers = _batch(_changeset("cs", *(_post(f"o{i}", "Over") for i in range(2))))
     assert http.post(f"{url}/$batch", data=body, headers=headers).status_code == 202

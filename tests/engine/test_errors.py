@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 
 from commerce.engine.model.values import JSONValue
 
@@ -85,12 +86,18 @@ def test_bad_query_options_are_400(
         ({"code": "x", "numberContentUnits": "many"}, "invalid_attribute_value"),
         ({"code": "x", "onlineDate": "yesterday"}, "invalid_attribute_value"),
         ({"code": "x", "supercategories": {"code": "c"}}, "odata_error"),
-        ({"code": "x", "localizedAttributes": [{"language": "xx", "name": "n"}]}, "invalid_language"),
+        (
+            {"code": "x", "localizedAttributes": [{"language": "xx", "name": "n"}]},
+            "invalid_language",
+        ),
         (
             {
                 "code": "x",
                 "supercategories": [
-                    {"code": "nosuchcat", "catalogVersion": {"version": "Staged", "catalog": {"id": "{catalog}"}}}
+                    {
+                        "code": "nosuchcat",
+                        "catalogVersion": {"version": "Staged", "catalog": {"id": "{catalog}"}},
+                    }
                 ],
             },
             "missing_nav_property",
@@ -111,8 +118,7 @@ def test_bad_payload_is_400_and_persists_nothing(
     request: pytest.FixtureRequest,
 ) -> None:
     catalog = f"Bad{abs(hash(request.node.name)) % 10**8}"
-    text = requests.models.complexjson.dumps(payload).replace("{catalog}", catalog)
-    body = requests.models.complexjson.loads(text)
+    body = json.loads(json.dumps(payload).replace("{catalog}", catalog))
     body.setdefault("catalogVersion", {"version": "Staged", "catalog": {"id": catalog}})
     r = http.post(f"{odata_url}/{PRODUCTS}", json=body)
     assert_error(r, 400, code)
@@ -131,7 +137,9 @@ def test_malformed_json_is_an_odata_error(
 def test_xml_body_is_unsupported_media_type(
     http: requests.Session, odata_url: str, assert_error: Any
 ) -> None:
-    r = http.post(f"{odata_url}/{PRODUCTS}", data=b"<a/>", headers={"Content-Type": "application/xml"})
+    r = http.post(
+        f"{odata_url}/{PRODUCTS}", data=b"<a/>", headers={"Content-Type": "application/xml"}
+    )
     assert_error(r, 415, "unsupported_media_type")
 
 
@@ -163,7 +171,9 @@ def test_unknown_set_and_key_are_not_found(
         "Product with integration key [Staged|Default|none] was not found."
     )
     assert_error(http.get(f"{odata_url}/NoSuchIO/Products"), 404, "not_found")
-    assert_error(http.delete(f"{odata_url}/{PRODUCTS}('Staged%7CDefault%7Cnone')"), 404, "invalid_key")
+    assert_error(
+        http.delete(f"{odata_url}/{PRODUCTS}('Staged%7CDefault%7Cnone')"), 404, "invalid_key"
+    )
 
 
 def test_key_with_wrong_segment_count_is_invalid_key(
@@ -181,8 +191,12 @@ def test_patch_implying_another_key_is_invalid_key(
     url = f"{odata_url}/{PRODUCTS}('Staged%7CPatchKey%7Cpk-1')"
     assert_error(http.patch(url, json={"code": "pk-2"}), 400, "invalid_key")
     assert http.get(url).json()["d"]["code"] == "pk-1"
-    assert_error(http.patch(f"{odata_url}/{PRODUCTS}", json={"name": "x"}), 405, "method_not_allowed")
-    assert_error(http.patch(f"{odata_url}/{PRODUCTS}('Staged%7CPatchKey%7Cnone')", json={}), 404, "not_found")
+    assert_error(
+        http.patch(f"{odata_url}/{PRODUCTS}", json={"name": "x"}), 405, "method_not_allowed"
+    )
+    assert_error(
+        http.patch(f"{odata_url}/{PRODUCTS}('Staged%7CPatchKey%7Cnone')", json={}), 404, "not_found"
+    )
 
 
 def test_metadata_errors_are_xml(http: requests.Session, odata_url: str) -> None:
@@ -192,7 +206,9 @@ def test_metadata_errors_are_xml(http: requests.Session, odata_url: str) -> None
     assert "<code>not_found</code>" in r.text
 
 
-def test_xml_accept_on_data_is_406(http: requests.Session, odata_url: str, assert_error: Any) -> None:
+def test_xml_accept_on_data_is_406(
+    http: requests.Session, odata_url: str, assert_error: Any
+) -> None:
     r = http.get(f"{odata_url}/{PRODUCTS}", headers={"Accept": "application/atom+xml"})
     assert r.status_code == 406
     assert "<code>not_acceptable</code>" in r.text

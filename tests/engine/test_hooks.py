@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 
 from commerce.engine.service.hooks import HookContext, PersistItem
 
@@ -19,7 +18,7 @@ def calls() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def hooks(engine_server: Any, calls: list[str]) -> Iterator[None]:
+def hooks(engine_server: Any, calls: list[str]) -> None:
     registry = engine_server.engine.hooks
 
     def rename(item: PersistItem, ctx: HookContext) -> PersistItem:
@@ -44,7 +43,6 @@ def hooks(engine_server: Any, calls: list[str]) -> Iterator[None]:
     registry.register_pre("failingPre", boom)
     registry.register_post("recordHook", record)
     registry.register_post("failingPost", boom)
-    yield
 
 
 def _url(odata_url: str, code: str, catalog: str = "Hooks") -> str:
@@ -148,9 +146,7 @@ def test_repeated_hook_header_is_refused(
     assert payload["error"]["code"] == "invalid_hook_header"
 
 
-def test_hooks_apply_to_patch(
-    http: requests.Session, odata_url: str, make_product: Any
-) -> None:
+def test_hooks_apply_to_patch(http: requests.Session, odata_url: str, make_product: Any) -> None:
     assert http.post(f"{odata_url}/{PRODUCTS}", json=make_product("h6", catalog="Hooks")).ok
     r = http.patch(
         _url(odata_url, "h6"), json={"name": "patched"}, headers={"Pre-Persist-Hook": "renameHook"}

@@ -8,10 +8,16 @@ import pytest
 
 from commerce.engine.errors import InvalidKey, MisconfiguredAttribute
 from commerce.engine.model.edmx import metadata
-from commerce.engine.model.io import IntegrationObject, build, definition_from_json, definitions_from_json
+from commerce.engine.model.io import (
+    IntegrationObject,
+    build,
+    definition_from_json,
+    definitions_from_json,
+)
 from commerce.engine.model.keys import escape_part, join_key, split_key, unescape_part
 from commerce.engine.model.ootb import OOTB_DEFINITIONS
 from commerce.engine.model.types import ITEM_TYPES, Attribute, ItemType, Kind, TypeSystem
+from commerce.engine.model.values import JSONValue
 
 EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
 SAP = "{http://schemas.sap.com/commerce}"
@@ -146,7 +152,7 @@ def test_key_reference_cycle_is_misconfigured() -> None:
         {"integrationKey": {}, "code": {"unique": True}},
     ],
 )
-def test_bad_definitions_are_misconfigured(attributes: dict[str, object]) -> None:
+def test_bad_definitions_are_misconfigured(attributes: dict[str, JSONValue]) -> None:
     with pytest.raises(MisconfiguredAttribute):
         build(
             definition_from_json(
@@ -164,7 +170,8 @@ def test_metadata_is_sap_shaped_and_self_consistent() -> None:
     types = {t.get("Name"): t for t in schema.iter(EDM + "EntityType")}
     product = types["Product"]
     key = product.find(EDM + "Key/" + EDM + "PropertyRef")
-    assert key is not None and key.get("Name") == "integrationKey"
+    assert key is not None
+    assert key.get("Name") == "integrationKey"
     props = {p.get("Name"): p for p in product.iter(EDM + "Property")}
     assert props["integrationKey"].get(SAP + "Alias") == (
         "CatalogVersion_version|Catalog_id|Product_code"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 from pyodata.exceptions import HttpError  # type: ignore[import-untyped]
 
 Client = Callable[[str], Any]
@@ -47,7 +47,10 @@ def test_create_with_nested_items_computes_every_key(client: Client) -> None:
             approvalStatus="approved",
             catalogVersion={"version": "Staged", "catalog": {"id": "Apparel"}},
             supercategories=[
-                {"code": "shirts", "catalogVersion": {"version": "Staged", "catalog": {"id": "Apparel"}}}
+                {
+                    "code": "shirts",
+                    "catalogVersion": {"version": "Staged", "catalog": {"id": "Apparel"}},
+                }
             ],
             unit={"code": "pieces"},
             variants=[
@@ -186,8 +189,13 @@ def test_batch_changeset_with_two_posts(client: Client) -> None:
         )
     batch.add_request(changeset)
     results = batch.execute()
-    assert [e.integrationKey for e in results[0]] == ["Staged|Batch|batch-1", "Staged|Batch|batch-2"]
-    assert service.entity_sets.Products.get_entity("Staged|Batch|batch-2").execute().code == "batch-2"
+    assert [e.integrationKey for e in results[0]] == [
+        "Staged|Batch|batch-1",
+        "Staged|Batch|batch-2",
+    ]
+    assert (
+        service.entity_sets.Products.get_entity("Staged|Batch|batch-2").execute().code == "batch-2"
+    )
 
 
 def test_custom_headers_choose_the_language(client: Client) -> None:
@@ -202,3 +210,20 @@ def test_custom_headers_choose_the_language(client: Client) -> None:
     assert german.execute().name == "Hemd"
     english = service.entity_sets.Products.get_entity("Staged|Lang|lang-1").execute()
     assert not english.name  # pyodata reads a null Edm.String as ""
+
+
+def test_top_above_the_page_maximum_pages_with_skiptoken(make_server: Any) -> None:
+    server = make_server(page_size_max=4, page_size_default=2)
+    service = server.client("InboundProduct")
+    for i in range(7):
+        service.entity_sets.Products.create_entity().set(
+            code=f"t{i}", catalogVersion={"version": "Staged", "catalog": {"id": "Top"}}
+        ).execute()
+    first = service.entity_sets.Products.get_entities().top(6).execute()
+    assert len(first) == 4
+    assert "%24skiptoken=4" in first.next_url
+    second = service.entity_sets.Products.get_entities().next_url(first.next_url).execute()
+    assert [p.code for p in second] == ["t4", "t5"]
+    assert second.next_url is None
+    default = service.entity_sets.Products.get_entities().execute()
+    assert len(default) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests  # type: ignore[import-untyped]
+import requests
 
 
 def test_post_then_get(http: requests.Session, odata_url: str, make_product: Any) -> None:
