@@ -34,9 +34,7 @@ def entity_json(entity: Entity, base: str, select: Sequence[str] | None = None) 
     out["integrationKey"] = entity.key
     if entity.pk < 0:
         return out  # skipped by a pre hook: only the computed key is known
-    for attr in entity.item.attributes.values():
-        if attr.target_item is None:
-            continue
+    for attr in entity.item.navigations:
         if attr.name in entity.expanded:
             out[attr.name] = _expanded(entity.expanded[attr.name], base)
         elif wanted is None or attr.name in wanted:

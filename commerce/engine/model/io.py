@@ -78,18 +78,15 @@ class IOItem:
     entity_set: str
     attributes: Mapping[str, IOAttribute]
     key: tuple[KeySegment, ...] = ()
+    # Derived once in build(): reads walk these for every entity of a page.
+    localized: tuple[IOAttribute, ...] = ()
+    unique_attributes: tuple[IOAttribute, ...] = ()
+    primitives: tuple[IOAttribute, ...] = ()
+    navigations: tuple[IOAttribute, ...] = ()
 
     @property
     def alias(self) -> str:
         return "|".join(s.name for s in self.key)
-
-    @property
-    def localized(self) -> tuple[IOAttribute, ...]:
-        return tuple(a for a in self.attributes.values() if a.attribute.localized)
-
-    @property
-    def unique_attributes(self) -> tuple[IOAttribute, ...]:
-        return tuple(a for a in self.attributes.values() if a.unique)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +142,7 @@ def build(
             root=item_def.root,
             entity_set=item_def.entity_set or pluralize(item_def.code),
             attributes=attributes,
+            unique_attributes=tuple(a for a in attributes.values() if a.unique),
         )
     keyed = {c: _with_key(code, items, c) for c in items}
     sets = {i.entity_set: i.code for i in keyed.values()}
@@ -223,6 +221,7 @@ def _with_key(io_code: str, items: Mapping[str, IOItem], code: str) -> IOItem:
             raise MisconfiguredAttribute(f"Item [{io_code}.{code}] repeats key segment [{s.name}].")
         by_name[s.name] = s
     item = items[code]
+    attributes = item.attributes.values()
     return IOItem(
         code=item.code,
         type=item.type,
@@ -230,6 +229,10 @@ def _with_key(io_code: str, items: Mapping[str, IOItem], code: str) -> IOItem:
         entity_set=item.entity_set,
         attributes=item.attributes,
         key=tuple(by_name[n] for n in order),
+        localized=tuple(a for a in attributes if a.attribute.localized),
+        unique_attributes=item.unique_attributes,
+        primitives=tuple(a for a in attributes if a.target_item is None),
+        navigations=tuple(a for a in attributes if a.target_item is not None),
     )
 
 

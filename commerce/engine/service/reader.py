@@ -89,9 +89,7 @@ async def load_entities(
         row = rows[pk]
         values: dict[str, JSONValue] = {}
         by_lang = localized.get(pk, {})
-        for attr in item.attributes.values():
-            if attr.is_navigation:
-                continue
+        for attr in item.primitives:
             primitive = attr.attribute.primitive
             assert primitive is not None  # not a navigation
             if attr.attribute.localized:

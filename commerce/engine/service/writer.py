@@ -66,6 +66,9 @@ class Writer:
     languages: frozenset[str]
     now: int
     changes: list[ItemChange] = field(default_factory=list)
+    # Key lookups already answered in this transaction: a product with 8 variants names the same
+    # catalog version nine times. Cleared whenever this writer deletes anything.
+    _found: dict[tuple[str, tuple[Stored, ...]], int] = field(default_factory=dict)
 
     async def upsert(
         self,
@@ -98,7 +101,10 @@ class Writer:
                 key_values[attr.attribute.name] = await self._key_value(
                     item, attr, payload, path, fill
                 )
-        pk = await find_pk(self.conn, item.type, key_values)
+        lookup = (item.type.code, tuple(key_values.values()))
+        pk = self._found.get(lookup)
+        if pk is None:
+            pk = await find_pk(self.conn, item.type, key_values)
         if existing is not None and pk != existing:
             raise InvalidKey(
                 f"The payload of [{item.code}] implies another integrationKey than the URL.",
@@ -129,8 +135,10 @@ class Writer:
             self._fill_from_path(item, columns, path)
             self._check_mandatory(item, columns, localized)
             pk = await insert_row(self.conn, item.type, columns, self.now)
-        else:
+        elif len(columns) > len(key_values) or localized or collections:
             await update_row(self.conn, item.type, pk, columns, self.now)
+        # else: a reference given by its key only, e.g. the catalog version of every variant
+        self._found[lookup] = pk
         if localized or (mode == "patch" and LOCALIZED_ATTRIBUTES in payload):
             replace = mode == "patch" and LOCALIZED_ATTRIBUTES in payload
             await write_localized(self.conn, item.type, pk, localized, replace=replace)
@@ -261,6 +269,7 @@ class Writer:
             # PATCH replaces the collection: members left out are removed (partOf) or released.
             old = (await members(self.conn, item.type, a, [pk], self.io.types)).get(pk, [])
             for gone in sorted(set(old) - set(new)):
+                self._found.clear()
                 if a.part_of:
                     await delete_item(self.conn, self.io.types, target.type, gone)
                 else:
