@@ -217,3 +217,45 @@ def test_xml_accept_on_data_is_406(
 def test_put_is_not_allowed(http: requests.Session, odata_url: str, assert_error: Any) -> None:
     r = http.put(f"{odata_url}/{PRODUCTS}('Staged%7CDefault%7Cx')", json={})
     assert_error(r, 405, "method_not_allowed")
+
+
+def test_merge_is_patch_and_integration_key_form_is_accepted(
+    http: requests.Session, odata_url: str, make_product: Any
+) -> None:
+    assert http.post(f"{odata_url}/{PRODUCTS}", json=make_product("mg1", catalog="Merge2")).ok
+    url = f"{odata_url}/{PRODUCTS}(integrationKey='Staged%7CMerge2%7Cmg1')"
+    assert http.request("MERGE", url, json={"name": "merged"}).status_code == 204
+    assert http.get(url).json()["d"]["name"] == "merged"
+
+
+def test_absolute_urls_follow_the_request_host(
+    http: requests.Session, odata_url: str, make_product: Any
+) -> None:
+    assert http.post(f"{odata_url}/{PRODUCTS}", json=make_product("host1", catalog="Host")).ok
+    r = http.get(f"{odata_url}/{PRODUCTS}('Staged%7CHost%7Chost1')")
+    uri = r.json()["d"]["__metadata"]["uri"]
+    assert uri == f"{odata_url}/{PRODUCTS}('Staged%7CHost%7Chost1')"
+    forwarded = http.get(
+        f"{odata_url}/{PRODUCTS}('Staged%7CHost%7Chost1')",
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    )
+    assert forwarded.json()["d"]["__metadata"]["uri"] == uri  # not trusted unless configured
+
+
+def test_an_unexpected_failure_is_a_plain_500(
+    http: requests.Session, odata_url: str, engine_server: Any, assert_error: Any
+) -> None:
+    engine = engine_server.engine
+    original = engine.query
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    engine.query = broken
+    try:
+        r = http.get(f"{odata_url}/{PRODUCTS}")
+    finally:
+        engine.query = original
+    err = assert_error(r, 500, "internal_error")
+    assert "secret detail" not in r.text
+    assert err["message"]["value"] == "An internal error occurred; see the engine log."

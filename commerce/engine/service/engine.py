@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -11,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from commerce.engine.config import EngineSettings
 from commerce.engine.errors import (
@@ -66,6 +68,12 @@ class WriteSession:
     meta_changed: bool = False
 
 
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def now_millis() -> int:
     return int(time.time() * 1000)
 
@@ -105,13 +113,20 @@ class Engine:
 
     async def start(self) -> None:
         """Open the store; on an empty data directory create admin, languages and the OOTB IOs."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # File work runs off the event loop (the test suite may watch for blocking calls).
+        await asyncio.to_thread(self.settings.data_dir.mkdir, parents=True, exist_ok=True)
         created = await self.store.open()
         try:
             if created:
                 await self._seed()
-            if self.settings.definitions_file is not None:
-                await self.apply_definitions(json.loads(self.settings.definitions_file.read_text()))
+            definitions = self.settings.definitions_file
+            if definitions is not None:
+                text = await asyncio.to_thread(definitions.read_text)
+                try:
+                    data = json.loads(text)
+                except ValueError as exc:
+                    raise MisconfiguredAttribute(f"{definitions} is not JSON: {exc}") from None
+                await self.apply_definitions(data)
             await self.registry.reload(self.store.reader)
             self.hooks.beans.load_entry_points()
         except BaseException:
@@ -126,9 +141,7 @@ class Engine:
         if password is None:
             password = secrets.token_urlsafe(18)
             path = self.settings.data_dir / "admin-password"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(password + "\n")
+            await asyncio.to_thread(_write_private, path, password + "\n")
             # Printed once, on the first start only; afterwards the file is the record.
             log.warning("engine admin password (also in %s): %s", path, password)
         async with self.write() as session:
