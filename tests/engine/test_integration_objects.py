@@ -179,3 +179,10 @@ def test_cli_rejects_bad_settings(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "odata2services.page.size.max" in capsys.readouterr().err
     assert main(["serve", "--data-dir", str(tmp_path), "--set", "nosuch=1"]) == 2
     assert main(["serve", "--data-dir", str(tmp_path), "--set", "novalue"]) == 2
+
+
+def test_a_stored_io_cannot_shadow_a_built_in_service(
+    http: requests.Session, odata_url: str, assert_error: Any
+) -> None:
+    r = http.post(f"{odata_url}/{META}/IntegrationObjects", json=_unit_io(META))
+    assert_error(r, 400, "misconfigured_attribute")

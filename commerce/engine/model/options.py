@@ -24,6 +24,7 @@ KNOWN_OPTIONS: Final = frozenset(
 )
 
 ExpandTree = dict[str, "ExpandTree"]
+_MAX_EXPAND_DEPTH: Final = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ def parse_expand(text: str) -> ExpandTree:
         if not entry:
             raise InvalidQueryParameter(f"Malformed $expand [{text}].")
         node = tree
+        if entry.count("/") >= _MAX_EXPAND_DEPTH:
+            raise InvalidQueryParameter(f"$expand paths are at most {_MAX_EXPAND_DEPTH} deep.")
         for part in entry.split("/"):
             if not part:
                 raise InvalidQueryParameter(f"Malformed $expand [{text}].")

@@ -6,7 +6,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from commerce.engine.errors import EngineError, NotFound, SchemaGenerationError
+from commerce.engine.errors import (
+    EngineError,
+    MisconfiguredAttribute,
+    NotFound,
+    SchemaGenerationError,
+)
 from commerce.engine.model.io import (
     AttributeDefinition,
     IntegrationObject,
@@ -59,6 +64,8 @@ class Registry:
         broken: dict[str, str] = {}
         for definition in await read_definitions(conn, self.types):
             try:
+                if definition.code in self.builtins:
+                    raise MisconfiguredAttribute(f"[{definition.code}] is a built-in service.")
                 objects[definition.code] = build(definition, self.types)
             except EngineError as exc:
                 if strict:
