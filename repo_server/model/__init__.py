@@ -1,0 +1,1 @@
+"""Pure values of the repository model: names, paths, property values, node snapshots."""

@@ -1,0 +1,29 @@
+"""Change: what a write did. Responses, the journal, observation and replication consume it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ChangeKind = Literal["created", "modified", "deleted", "moved", "copied", "ordered", "mixins"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change in execution order, in Sling's vocabulary (`Modification` / `ModificationType`).
+
+    `created`/`deleted` name a node path (`deleted` may name a property path); `modified` names a
+    property path; `moved`/`copied` carry `argument` = destination; `ordered` carries the name of
+    the sibling the node was placed before (None = last).
+    """
+
+    kind: ChangeKind
+    path: str
+    argument: str | None = None
+
+    def to_wire(self) -> list[Any]:
+        return [self.kind, self.path, self.argument]
+
+    @classmethod
+    def from_wire(cls, raw: list[Any]) -> Change:
+        return cls(raw[0], raw[1], raw[2])

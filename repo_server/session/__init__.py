@@ -1,0 +1,1 @@
+"""The service layer: content sessions with transient changes, commits, observation."""

@@ -1,0 +1,140 @@
+"""Sling's JSON content format: import into a session, export from it (docs/CONTENT-FORMAT.md).
+
+An object is a node (key order = child order); `jcr:primaryType` and `jcr:mixinTypes` set the
+types; strings, integers, fractions, booleans and arrays become String, Long, Double, Boolean
+and multi-valued properties; `name@TypeHint` gives an explicit type; protected names are
+skipped. The same reader serves `repo-server load`, fixtures and `:operation=import`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from repo_server.errors import InvalidInput, InvalidValue
+from repo_server.model import names as N
+from repo_server.model import path as P
+from repo_server.model.values import (
+    Binary,
+    Property,
+    PropertyType,
+    format_iso_date,
+    make_property,
+    parse_value,
+    to_string,
+)
+
+PROTECTED_ON_IMPORT: Final = frozenset(
+    {
+        N.JCR_UUID,
+        N.JCR_CREATED,
+        N.JCR_CREATED_BY,
+        "jcr:baseVersion",
+        "jcr:predecessors",
+        "jcr:versionHistory",
+        "jcr:isCheckedOut",
+    }
+)
+
+
+@dataclass
+class ImportedNode:
+    """One node of a parsed document: where it goes, its types and properties."""
+
+    path: str
+    primary: str | None
+    mixins: list[str]
+    props: dict[str, Property]
+
+
+def parse_type_hint(hint: str) -> tuple[PropertyType, bool]:
+    multiple = hint.endswith("[]")
+    name = hint[:-2] if multiple else hint
+    return PropertyType.from_name(name), multiple
+
+
+def json_property(name: str, value: Any, hint: str | None) -> Property:
+    """Turn one JSON member into a Property following the content format."""
+    if hint:
+        type_, multiple = parse_type_hint(hint)
+        items = value if isinstance(value, list) else [value]
+        values = []
+        for item in items:
+            if isinstance(item, dict | list) or item is None:
+                raise InvalidValue(f"property {name}: a {type_.jcr_name} value must be a scalar")
+            values.append(parse_value(item if isinstance(item, str) else _scalar(item), type_))
+        return Property(type_, multiple or isinstance(value, list), tuple(values))
+    if isinstance(value, list):
+        if not value:
+            return Property(PropertyType.STRING, True, ())
+        if any(isinstance(v, dict | list) or v is None for v in value):
+            raise InvalidValue(f"property {name}: arrays may hold only scalars")
+        first = value[0]
+        return make_property([v if type(v) is type(first) else _scalar(v) for v in value])
+    if value is None:
+        raise InvalidValue(f"property {name}: null is not a value")
+    return make_property(value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_document(doc: Mapping[str, Any], target: str) -> Iterator[ImportedNode]:
+    """Walk a JSON document placed at `target` (depth first, parents before children)."""
+    if not isinstance(doc, Mapping):
+        raise InvalidInput("a content document must be a JSON object")
+    yield from _walk(doc, target)
+
+
+def _walk(obj: Mapping[str, Any], path: str) -> Iterator[ImportedNode]:
+    primary = obj.get(N.JCR_PRIMARY_TYPE)
+    mixins = obj.get(N.JCR_MIXIN_TYPES, [])
+    if primary is not None and not isinstance(primary, str):
+        raise InvalidValue(f"{path}: jcr:primaryType must be a string")
+    if isinstance(mixins, str):
+        mixins = [mixins]
+    if not isinstance(mixins, list) or not all(isinstance(m, str) for m in mixins):
+        raise InvalidValue(f"{path}: jcr:mixinTypes must be a list of names")
+    props: dict[str, Property] = {}
+    children: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in obj.items():
+        if key.startswith(":") or "@" in key or key in (N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES):
+            continue
+        if isinstance(value, dict):
+            children.append((key, value))
+            continue
+        if key in PROTECTED_ON_IMPORT:
+            continue
+        hint = obj.get(f"{key}@TypeHint")
+        if hint is not None and not isinstance(hint, str):
+            raise InvalidValue(f"{path}: {key}@TypeHint must be a string")
+        props[N.validate_name(key)] = json_property(key, value, hint)
+    yield ImportedNode(path, primary, list(mixins), props)
+    for key, child in children:
+        yield from _walk(child, P.join(path, N.validate_name(key)))
+
+
+def export_value(prop: Property) -> tuple[Any, str | None]:
+    """A property as a JSON value plus the type hint it needs to come back the same."""
+    natural = {PropertyType.STRING, PropertyType.LONG, PropertyType.DOUBLE, PropertyType.BOOLEAN}
+
+    def one(v: Any) -> Any:
+        if prop.type in (PropertyType.LONG, PropertyType.BOOLEAN, PropertyType.DOUBLE):
+            return v
+        if prop.type is PropertyType.DATE:
+            return format_iso_date(v)
+        if isinstance(v, Binary):
+            return to_string(v, prop.type)
+        return to_string(v, prop.type)
+
+    value: Any = [one(v) for v in prop.values] if prop.multiple else one(prop.values[0])
+    hint = None
+    if prop.type not in natural or (
+        prop.multiple and not prop.values and prop.type is not PropertyType.STRING
+    ):
+        hint = prop.type.jcr_name + ("[]" if prop.multiple else "")
+    return value, hint

@@ -1,0 +1,361 @@
+"""Session operations: each one applies to a Tree, and replays at save with conflict checks.
+
+An operation captures what it decided when the client called it (resolved types, auto-created
+values such as `jcr:uuid`, what it saw as the base value), so replaying it on the latest state
+at save gives the same result, or a ConcurrentModification where spec §10.4 says the two sides
+conflict.
+"""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from repo_server.errors import (
+    ConcurrentModification,
+    ConstraintViolation,
+    NodeExists,
+    NodeNotFound,
+    ProtectedItem,
+)
+from repo_server.model import names as N
+from repo_server.model import path as P
+from repo_server.model.node import Node
+from repo_server.model.values import Property, PropertyType
+from repo_server.session.tree import TNode, Tree
+
+if TYPE_CHECKING:
+    from repo_server.nodetypes import NodeTypeRegistry
+
+
+def new_uuid() -> str:
+    """A time-ordered (UUIDv7-style) identifier, for index locality (spec §3.2)."""
+    import os
+    import time
+
+    ms = int(time.time() * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+    value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(_uuid.UUID(int=value))
+
+
+@dataclass
+class OpContext:
+    registry: NodeTypeRegistry
+    user_id: str
+    now: datetime
+    replay: bool = False
+
+
+class Operation(Protocol):
+    def apply(self, tree: Tree, ctx: OpContext) -> None: ...
+
+
+def _conflict(message: str, path: str) -> ConcurrentModification:
+    return ConcurrentModification(f"{message}; refresh and try again", path=path)
+
+
+def autocreated_properties(
+    registry: NodeTypeRegistry,
+    primary: str,
+    mixins: list[str],
+    existing: dict[str, Property],
+    user_id: str,
+    now: datetime,
+) -> dict[str, Property]:
+    """Values of the auto-created properties (spec §7.6) that `existing` does not have yet."""
+    eff = registry.effective(primary, mixins)
+    out: dict[str, Property] = {}
+    for defn in eff.autocreated_properties:
+        name = defn.name
+        if name in existing or name in (N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES) or name == "*":
+            continue
+        if defn.default_values:
+            out[name] = Property(
+                defn.required_type if defn.required_type else PropertyType.STRING,
+                defn.multiple,
+                tuple(defn.default_values),
+            )
+        elif name == N.JCR_UUID:
+            out[name] = Property(PropertyType.STRING, False, (new_uuid(),))
+        elif name in (N.JCR_CREATED, N.JCR_LAST_MODIFIED):
+            out[name] = Property(PropertyType.DATE, False, (now,))
+        elif name in (N.JCR_CREATED_BY, N.JCR_LAST_MODIFIED_BY):
+            out[name] = Property(PropertyType.STRING, False, (user_id,))
+        elif name == N.JCR_IS_CHECKED_OUT:
+            out[name] = Property(PropertyType.BOOLEAN, False, (True,))
+    return out
+
+
+def _current_types(found: TNode | Node) -> tuple[str, list[str]]:
+    if isinstance(found, TNode):
+        return found.primary, list(found.mixins)
+    return found.primary_type, list(found.mixins)
+
+
+@dataclass
+class AddNode:
+    """Add a node; `primary` None means the parent's default child type (spec §7.5)."""
+
+    path: str
+    primary: str | None
+    mixins: list[str] = field(default_factory=list)
+    props: dict[str, Property] = field(default_factory=dict)
+    children: list[AddNode] = field(default_factory=list)  # auto-created child nodes
+    resolved: bool = False
+
+    def resolve(self, tree: Tree, ctx: OpContext) -> None:
+        parent = tree.require(P.parent(self.path))
+        ptype, pmixins = _current_types(parent)
+        eff = ctx.registry.effective(ptype, pmixins)
+        name = P.name(self.path)
+        _, primary = eff.child_definition(name, self.primary)
+        if eff.is_protected_child(name):
+            raise ProtectedItem(f"child node {self.path} is protected", path=self.path)
+        self.primary = primary
+        ctx.registry.check_primary(primary)
+        for mixin in self.mixins:
+            ctx.registry.check_mixin(mixin)
+        self.props.update(
+            autocreated_properties(
+                ctx.registry, primary, self.mixins, self.props, ctx.user_id, ctx.now
+            )
+        )
+        own = ctx.registry.effective(primary, self.mixins)
+        for cdef in own.autocreated_children:
+            if cdef.name == "*":
+                continue
+            child = AddNode(P.join(self.path, cdef.name), cdef.default_type)
+            self.children.append(child)
+        self.resolved = True
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        if not self.resolved:
+            self.resolve(tree, ctx)
+        assert self.primary is not None
+        try:
+            tree.add(self.path, self.primary, list(self.mixins), dict(self.props))
+        except (NodeExists, NodeNotFound) as exc:
+            if ctx.replay:
+                raise _conflict(f"cannot add {self.path}: {exc.message}", self.path) from exc
+            raise
+        for child in self.children:
+            child.apply(tree, ctx)
+
+
+_UNSEEN: Any = object()
+
+
+@dataclass
+class SetProperty:
+    """Set (or with `prop` None remove) one property; `expected` is the value the session saw."""
+
+    path: str
+    name: str
+    prop: Property | None
+    expected: Property | None = _UNSEEN
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        found = tree.get(self.path)
+        if found is None:
+            if ctx.replay:
+                raise _conflict(f"{self.path} was removed by another session", self.path)
+            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        current = found.props.get(self.name) if isinstance(found, TNode) else found.get(self.name)
+        if self.expected is _UNSEEN:
+            self.expected = current
+        elif ctx.replay and current != self.expected and current != self.prop:
+            raise _conflict(
+                f"property {self.name} of {self.path} was changed by another session", self.path
+            )
+        tree.set_property(self.path, self.name, self.prop)
+
+
+@dataclass
+class SetTypes:
+    """Change the primary type and/or the mixins, with the auto-created items that follow."""
+
+    path: str
+    primary: str | None
+    mixins: list[str] | None
+    added: dict[str, Property] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    expected: tuple[str, list[str]] | None = None
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        found = tree.get(self.path)
+        if found is None:
+            if ctx.replay:
+                raise _conflict(f"{self.path} was removed by another session", self.path)
+            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        current = _current_types(found)
+        if self.expected is None:
+            self.expected = current
+            primary = self.primary or current[0]
+            mixins = self.mixins if self.mixins is not None else current[1]
+            ctx.registry.check_primary(primary)
+            for mixin in mixins:
+                ctx.registry.check_mixin(mixin)
+            eff = ctx.registry.effective(primary, mixins)  # invalid combinations fail here
+            props = dict(found.props) if isinstance(found, TNode) else dict(found.properties)
+            self.added = autocreated_properties(
+                ctx.registry, primary, mixins, props, ctx.user_id, ctx.now
+            )
+            # Protected items no definition covers any more go with the type (spec §7.10).
+            old = ctx.registry.effective(*current)
+            for pname in props:
+                if old.is_protected_property(pname) and not eff.property_definitions(pname):
+                    self.dropped.append(pname)
+        elif ctx.replay and current != self.expected:
+            raise _conflict(f"the types of {self.path} were changed by another session", self.path)
+        tree.set_types(self.path, self.primary, self.mixins)
+        for pname in self.dropped:
+            tree.set_property(self.path, pname, None)
+        for pname, prop in self.added.items():
+            tree.set_property(self.path, pname, prop)
+
+
+@dataclass
+class Remove:
+    path: str
+    seen_revision: int | None = None
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        found = tree.get(self.path)
+        if found is None:
+            if ctx.replay:
+                raise _conflict(f"{self.path} was removed by another session", self.path)
+            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        if self.seen_revision is None:
+            self.seen_revision = (
+                found.base.revision
+                if isinstance(found, TNode) and found.base
+                else (found.revision if isinstance(found, Node) else 0)
+            )
+        elif ctx.replay and isinstance(found, Node) and found.revision > self.seen_revision:
+            raise _conflict(f"{self.path} was changed by another session", self.path)
+        tree.remove(self.path)
+
+
+@dataclass
+class Move:
+    source: str
+    destination: str
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        try:
+            tree.move(self.source, self.destination)
+        except (NodeExists, NodeNotFound) as exc:
+            if ctx.replay:
+                raise _conflict(f"cannot move {self.source}: {exc.message}", self.source) from exc
+            raise
+
+
+@dataclass
+class Order:
+    path: str
+    before: str | None
+    siblings: list[str] | None = None
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        parent = P.parent(self.path)
+        try:
+            names = tree.child_names(parent)
+        except NodeNotFound as exc:
+            if ctx.replay:
+                raise _conflict(f"{parent} was removed by another session", parent) from exc
+            raise
+        if self.siblings is None:
+            self.siblings = names
+        elif ctx.replay and sorted(names) != sorted(self.siblings):
+            raise _conflict(f"the children of {parent} changed concurrently", parent)
+        tree.order_before(self.path, self.before)
+
+
+@dataclass
+class Copy:
+    """Copy a subtree; the copies get new identifiers, internal references follow them."""
+
+    source: str
+    destination: str
+    nodes: list[AddNode] | None = None
+
+    def capture(self, tree: Tree, ctx: OpContext) -> list[AddNode]:
+        root = tree.require(self.source)
+        root_node = root.snapshot() if isinstance(root, TNode) else root
+        captured: list[tuple[str, Node]] = []
+
+        def walk(node: Node, dest: str) -> None:
+            captured.append((dest, node))
+            for child in tree.children(node.path):
+                walk(child, P.join(dest, child.name))
+
+        walk(root_node, self.destination)
+        remap: dict[str, str] = {}
+        for _, node in captured:
+            old = node.uuid
+            if old is not None:
+                remap[old] = new_uuid()
+        out: list[AddNode] = []
+        for dest, node in captured:
+            props: dict[str, Property] = {}
+            for pname, prop in node.properties.items():
+                if pname == N.JCR_UUID and node.uuid is not None:
+                    props[pname] = Property(PropertyType.STRING, False, (remap[node.uuid],))
+                elif prop.type in (PropertyType.REFERENCE, PropertyType.WEAKREFERENCE):
+                    props[pname] = Property(
+                        prop.type, prop.multiple, tuple(remap.get(str(v), v) for v in prop.values)
+                    )
+                else:
+                    props[pname] = prop
+            op = AddNode(dest, node.primary_type, list(node.mixins), props)
+            op.resolved = True
+            out.append(op)
+        return out
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        if P.is_same_or_descendant(self.destination, self.source):
+            from repo_server.errors import MoveIntoDescendant
+
+            raise MoveIntoDescendant(
+                f"cannot copy {self.source} into its own subtree", source=self.source
+            )
+        if self.nodes is None:
+            self.nodes = self.capture(tree, ctx)
+        first = True
+        for op in self.nodes:
+            try:
+                op.apply(tree, ctx)
+            except ConcurrentModification:
+                raise
+            if first:
+                first = False
+        # the per-node "created" changes are replaced by one "copied" change
+        created = {op.path for op in self.nodes}
+        tree.changes[:] = [
+            c for c in tree.changes if not (c.kind == "created" and c.path in created)
+        ]
+        from repo_server.model.changes import Change
+
+        tree.changes.append(Change("copied", self.source, self.destination))
+
+
+def check_not_protected(registry: NodeTypeRegistry, node: Node | TNode, name: str) -> None:
+    """Clients may not set or remove protected properties (spec §7.7)."""
+    if name in (N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES):
+        raise ProtectedItem(f"{name} is set through the node's types", name=name)
+    primary, mixins = _current_types(node)
+    if registry.effective(primary, mixins).is_protected_property(name):
+        raise ProtectedItem(f"property {name} is protected", name=name)
+
+
+def check_writable_path(path: str) -> None:
+    if P.is_same_or_descendant(path, "/jcr:system"):
+        raise ConstraintViolation("content under /jcr:system is protected", path=path)
+
+
+Validator = Callable[[Tree], None]

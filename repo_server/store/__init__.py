@@ -1,0 +1,1 @@
+"""Persistence: the NodeStore protocol and its SQLite backend."""

@@ -1,0 +1,48 @@
+"""SQLite DDL of the node store (spec §11.2) and schema-version upgrades."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+# Paths are stored normalized; `path` is UNIQUE with BINARY collation so descendant scans are
+# the range [p + '/', p + '0') ('0' is the code point after '/'): '/a/' never matches '/ab/'.
+DDL: Final = """
+CREATE TABLE IF NOT EXISTS node (
+  id        INTEGER PRIMARY KEY,
+  parent_id INTEGER REFERENCES node(id),
+  name      TEXT NOT NULL,
+  path      TEXT NOT NULL UNIQUE,
+  sort_key  INTEGER,
+  ptype     TEXT NOT NULL,
+  uuid      TEXT,
+  rev       INTEGER NOT NULL,
+  props     BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS node_child ON node(parent_id, sort_key, name);
+CREATE UNIQUE INDEX IF NOT EXISTS node_uuid ON node(uuid) WHERE uuid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS node_ptype ON node(ptype);
+CREATE TABLE IF NOT EXISTS node_mixin (
+  node_id INTEGER NOT NULL, mixin TEXT NOT NULL, PRIMARY KEY (mixin, node_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS node_mixin_node ON node_mixin(node_id);
+CREATE TABLE IF NOT EXISTS ref (
+  target TEXT NOT NULL, source_id INTEGER NOT NULL, name TEXT NOT NULL, weak INTEGER NOT NULL,
+  PRIMARY KEY (target, source_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ref_source ON ref(source_id);
+CREATE TABLE IF NOT EXISTS prop_index (
+  index_name TEXT NOT NULL, value BLOB NOT NULL, node_id INTEGER NOT NULL,
+  PRIMARY KEY (index_name, value, node_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS prop_index_node ON prop_index(node_id);
+CREATE TABLE IF NOT EXISTS blob (sha256 TEXT PRIMARY KEY, length INTEGER NOT NULL, data BLOB NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (
+  rev INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL, user_id TEXT NOT NULL, changes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespace (prefix TEXT PRIMARY KEY, uri TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS node_type (name TEXT PRIMARY KEY, cnd TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+"""

@@ -1,0 +1,598 @@
+"""SQLiteNodeStore: the default node store, on aiosqlite with WAL and one writer connection.
+
+Reads run on a small pool of reader connections, writes on the single writer connection with
+`BEGIN IMMEDIATE`. Each `read`/`write` call runs one synchronous function on the connection's
+own thread, so a whole operation costs one thread hop instead of one per statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Final, TypeVar, cast
+
+import aiosqlite
+
+from repo_server.errors import RepoError, StoreUnavailable
+from repo_server.model import names
+from repo_server.model.changes import Change
+from repo_server.model.node import Node
+from repo_server.model.values import Property, decode_properties, pack, unpack
+from repo_server.store.base import CommitListener, JournalEntry, NewRow
+from repo_server.store.schema import DDL, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_COLUMNS: Final = "id, path, rev, props"
+_CACHE_LIMIT: Final = 50_000
+_SQL_VARS: Final = 500  # stay well below SQLITE_MAX_VARIABLE_NUMBER on old builds
+
+
+def _range(path: str) -> tuple[str, str]:
+    """The half-open key range holding the strict descendants of `path`."""
+    if path == "/":
+        return "/\x00", "0"  # every path but the root itself ('/' + NUL sorts first)
+    return path + "/", path + "0"
+
+
+def _to_node(row: tuple[Any, ...]) -> Node:
+    node_id, path, rev, blob = row
+    props = decode_properties(blob)
+    ptype = props.pop(names.JCR_PRIMARY_TYPE, None)
+    mixins = props.pop(names.JCR_MIXIN_TYPES, None)
+    return Node(
+        id=node_id,
+        path=path,
+        primary_type=str(ptype.values[0]) if ptype is not None else names.NT_UNSTRUCTURED,
+        mixins=tuple(str(m) for m in mixins.values) if mixins is not None else (),
+        properties=props,
+        revision=rev,
+    )
+
+
+class _Reader:
+    """StoreReader over one sqlite3 connection (called on that connection's thread)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _one(self, sql: str, params: Sequence[object]) -> Node | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return _to_node(row) if row is not None else None
+
+    def node(self, path: str) -> Node | None:
+        return self._one(f"SELECT {_COLUMNS} FROM node WHERE path = ?", (path,))
+
+    def nodes(self, paths: Sequence[str]) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        unique = list(dict.fromkeys(paths))
+        for start in range(0, len(unique), _SQL_VARS):
+            chunk = unique[start : start + _SQL_VARS]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT {_COLUMNS} FROM node WHERE path IN ({marks})", chunk
+            ):
+                node = _to_node(row)
+                out[node.path] = node
+        return out
+
+    def node_by_id(self, node_id: int) -> Node | None:
+        return self._one(f"SELECT {_COLUMNS} FROM node WHERE id = ?", (node_id,))
+
+    def node_by_uuid(self, uuid: str) -> Node | None:
+        return self._one(f"SELECT {_COLUMNS} FROM node WHERE uuid = ?", (uuid,))
+
+    def children(self, parent_id: int, *, offset: int = 0, limit: int | None = None) -> list[Node]:
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM node WHERE parent_id = ? ORDER BY sort_key, name "
+            "LIMIT ? OFFSET ?",
+            (parent_id, -1 if limit is None else limit, offset),
+        )
+        return [_to_node(r) for r in rows]
+
+    def child_names(self, parent_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT name FROM node WHERE parent_id = ? ORDER BY sort_key, name", (parent_id,)
+        )
+        return [r[0] for r in rows]
+
+    def count_children(self, parent_id: int, limit: int | None = None) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM node WHERE parent_id = ? LIMIT ?)",
+            (parent_id, -1 if limit is None else limit),
+        ).fetchone()
+        return int(row[0])
+
+    def descendants(self, path: str, max_depth: int | None = None) -> list[Node]:
+        low, high = _range(path)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM node WHERE path >= ? AND path < ? "
+            "ORDER BY parent_id, sort_key, name",
+            (low, high),
+        )
+        if max_depth is None:
+            return [_to_node(r) for r in rows]
+        base = 0 if path == "/" else path.count("/")
+        return [_to_node(r) for r in rows if r[1].count("/") - base <= max_depth]
+
+    def count_descendants(self, path: str, max_depth: int, limit: int) -> list[int]:
+        low, high = _range(path)
+        base = 0 if path == "/" else path.count("/")
+        counts = [0] * max_depth
+        seen = 0
+        for (p,) in self.conn.execute(
+            "SELECT path FROM node WHERE path >= ? AND path < ?", (low, high)
+        ):
+            level = p.count("/") - base
+            if level <= max_depth:
+                counts[level - 1] += 1
+                seen += 1
+                if seen > limit:
+                    break
+        return counts
+
+    def referrers(
+        self, uuids: Iterable[str], *, weak: bool | None = False
+    ) -> list[tuple[str, str, str]]:
+        targets = list(uuids)
+        out: list[tuple[str, str, str]] = []
+        for start in range(0, len(targets), _SQL_VARS):
+            chunk = targets[start : start + _SQL_VARS]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT n.path, r.name, r.target FROM ref r JOIN node n ON n.id = r.source_id "
+                f"WHERE r.target IN ({marks})"
+            )
+            params: list[object] = list(chunk)
+            if weak is not None:
+                sql += " AND r.weak = ?"
+                params.append(int(weak))
+            out.extend(self.conn.execute(sql + " ORDER BY n.path", params))
+        return out
+
+    def blob(self, sha256: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def head_revision(self) -> int:
+        row = self.conn.execute("SELECT max(rev) FROM journal").fetchone()
+        return int(row[0] or 0)
+
+    def index_lookup(self, index_name: str, value: bytes) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT node_id FROM prop_index WHERE index_name = ? AND value = ?",
+            (index_name, value),
+        )
+        return [r[0] for r in rows]
+
+    def meta(self, key: str) -> bytes | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return list(self.conn.execute(sql, params))
+
+
+class _Writer(_Reader):
+    """StoreWriter over the writer connection, inside `BEGIN IMMEDIATE`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self.touched: set[str] = set()
+        self.structural = False  # a move or subtree delete happened: drop the whole cache
+
+    def allocate_ids(self, count: int) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
+        first = int(unpack(row[0])) if row is not None else 1
+        self.set_meta("next_id", pack(first + count))
+        return first
+
+    def insert_nodes(self, rows: Sequence[NewRow], revision: int) -> None:
+        self.conn.executemany(
+            "INSERT INTO node (id, parent_id, name, path, sort_key, ptype, uuid, rev, props) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.id, r.parent_id, r.name, r.path, r.sort_key, r.ptype, r.uuid, revision, r.props)
+                for r in rows
+            ],
+        )
+        mixins = [(r.id, m) for r in rows for m in r.mixins]
+        if mixins:
+            self.conn.executemany("INSERT INTO node_mixin (node_id, mixin) VALUES (?, ?)", mixins)
+        self.touched.update(r.path for r in rows)
+
+    def update_nodes(
+        self, rows: Sequence[tuple[int, str, str | None, bytes, tuple[str, ...]]], revision: int
+    ) -> None:
+        self.conn.executemany(
+            "UPDATE node SET ptype = ?, uuid = ?, props = ?, rev = ? WHERE id = ?",
+            [(ptype, uuid, props, revision, node_id) for node_id, ptype, uuid, props, _ in rows],
+        )
+        ids = [(r[0],) for r in rows]
+        self.conn.executemany("DELETE FROM node_mixin WHERE node_id = ?", ids)
+        mixins = [(r[0], m) for r in rows for m in r[4]]
+        if mixins:
+            self.conn.executemany("INSERT INTO node_mixin (node_id, mixin) VALUES (?, ?)", mixins)
+        self.structural = True if len(rows) > 1000 else self.structural
+        for node_id, *_ in rows:
+            self.touched.add(f"#{node_id}")
+
+    def move_node(
+        self, node_id: int, new_parent_id: int, new_path: str, sort_key: int | None, revision: int
+    ) -> None:
+        row = self.conn.execute("SELECT path FROM node WHERE id = ?", (node_id,)).fetchone()
+        old_path: str = row[0]
+        low, high = _range(old_path)
+        cut = len(old_path) + 1
+        # One statement rewrites the whole subtree's materialised paths (spec §11.1).
+        self.conn.execute(
+            "UPDATE node SET path = ? || substr(path, ?), rev = ? WHERE path >= ? AND path < ?",
+            (new_path, cut, revision, low, high),
+        )
+        self.conn.execute(
+            "UPDATE node SET parent_id = ?, name = ?, path = ?, sort_key = ?, rev = ? WHERE id = ?",
+            (new_parent_id, new_path.rsplit("/", 1)[1], new_path, sort_key, revision, node_id),
+        )
+        self.structural = True
+
+    def delete_subtree(self, node_id: int) -> list[tuple[int, str | None]]:
+        row = self.conn.execute("SELECT path, uuid FROM node WHERE id = ?", (node_id,)).fetchone()
+        if row is None:
+            return []
+        low, high = _range(row[0])
+        gone: list[tuple[int, str | None]] = [(node_id, row[1])]
+        gone.extend(
+            self.conn.execute("SELECT id, uuid FROM node WHERE path >= ? AND path < ?", (low, high))
+        )
+        ids = [(g[0],) for g in gone]
+        self.conn.executemany("DELETE FROM node_mixin WHERE node_id = ?", ids)
+        self.conn.executemany("DELETE FROM prop_index WHERE node_id = ?", ids)
+        self.conn.execute("DELETE FROM node WHERE path >= ? AND path < ?", (low, high))
+        self.conn.execute("DELETE FROM node WHERE id = ?", (node_id,))
+        self.structural = True
+        return gone
+
+    def max_sort_key(self, parent_id: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT max(sort_key) FROM node WHERE parent_id = ?", (parent_id,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def set_sort_keys(self, keys: Sequence[tuple[int, int | None]]) -> None:
+        self.conn.executemany(
+            "UPDATE node SET sort_key = ? WHERE id = ?", [(k, i) for i, k in keys]
+        )
+
+    def put_blobs(self, blobs: Sequence[tuple[str, bytes]]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO blob (sha256, length, data) VALUES (?, ?, ?)",
+            [(sha, len(data), data) for sha, data in blobs],
+        )
+
+    def replace_references(self, source_id: int, refs: Iterable[tuple[str, str, bool]]) -> None:
+        self.conn.execute("DELETE FROM ref WHERE source_id = ?", (source_id,))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO ref (target, source_id, name, weak) VALUES (?, ?, ?, ?)",
+            [(t, source_id, n, int(w)) for t, n, w in refs],
+        )
+
+    def delete_references_from(self, source_ids: Sequence[int]) -> None:
+        self.conn.executemany("DELETE FROM ref WHERE source_id = ?", [(i,) for i in source_ids])
+
+    def replace_index_entries(
+        self, node_id: int, entries: Iterable[tuple[str, bytes]], index_names: Iterable[str]
+    ) -> None:
+        self.conn.executemany(
+            "DELETE FROM prop_index WHERE node_id = ? AND index_name = ?",
+            [(node_id, n) for n in index_names],
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO prop_index (index_name, value, node_id) VALUES (?, ?, ?)",
+            [(n, v, node_id) for n, v in entries],
+        )
+
+    def delete_index_entries(self, node_ids: Sequence[int]) -> None:
+        self.conn.executemany("DELETE FROM prop_index WHERE node_id = ?", [(i,) for i in node_ids])
+
+    def clear_index(self, index_name: str) -> None:
+        self.conn.execute("DELETE FROM prop_index WHERE index_name = ?", (index_name,))
+
+    def next_revision(self) -> int:
+        return self.head_revision() + 1
+
+    def append_journal(self, user_id: str, changes: Sequence[Change], committed_at: int) -> int:
+        rev = self.next_revision()
+        self.conn.execute(
+            "INSERT INTO journal (rev, committed_at, user_id, changes) VALUES (?, ?, ?, ?)",
+            (rev, committed_at, user_id, pack([c.to_wire() for c in changes])),
+        )
+        return rev
+
+    def set_meta(self, key: str, value: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    # aiosqlite runs every call on the connection's own thread; `_execute` queues one callable
+    # there, so a whole repository operation costs one hop. It is aiosqlite's internal entry
+    # point (stable since 0.17); the version range in setup.cfg pins it.
+    return cast(T, await conn._execute(fn, conn._conn))
+
+
+class SQLiteNodeStore:
+    """NodeStore on one SQLite file: WAL, `synchronous=NORMAL`, one writer, pooled readers."""
+
+    def __init__(self, path: str, *, readers: int = 3, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self._reader_count = readers
+        self._busy_timeout_ms = busy_timeout_ms
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+        self._head = 0
+        self._cache: dict[str, Node] = {}
+        self._generation = 0
+        self._listeners: list[_Dispatcher] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA cache_size = -65536")
+        await conn.execute("PRAGMA temp_store = MEMORY")
+        return conn
+
+    async def open(self) -> None:
+        try:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(directory, exist_ok=True)
+            self._writer = await self._connect()
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._writer.executescript(DDL)
+            await _on_thread(self._writer, self._init_meta)
+            for _ in range(self._reader_count):
+                conn = await self._connect()
+                await conn.execute("PRAGMA query_only = 1")
+                self._all_readers.append(conn)
+                self._readers.put_nowait(conn)
+            self._head = await self.read(lambda r: r.head_revision())
+        except (sqlite3.Error, OSError) as exc:
+            await self.close()
+            raise StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _init_meta(conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (pack(SCHEMA_VERSION),),
+            )
+        elif unpack(row[0]) > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"the store has schema version {unpack(row[0])}, newer than {SCHEMA_VERSION}"
+            )
+
+    async def close(self) -> None:
+        for dispatcher in self._listeners:
+            await dispatcher.stop()
+        self._listeners.clear()
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        self._readers = asyncio.Queue()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def head(self) -> int:
+        return self._head
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every commit; caches above the store compare it to stay coherent."""
+        return self._generation
+
+    # --- reads and writes ---------------------------------------------------------------------
+    async def read(self, fn: Callable[[_Reader], T]) -> T:
+        if self._writer is None:
+            raise StoreUnavailable("the store is closed")
+        conn = await self._readers.get()
+        try:
+
+            def run(raw: sqlite3.Connection) -> T:
+                raw.execute("BEGIN")
+                try:
+                    return fn(_Reader(raw))
+                finally:
+                    raw.execute("COMMIT")
+
+            return await _on_thread(conn, run)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"store read failed: {exc}") from exc
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def write(self, fn: Callable[[_Writer], T]) -> T:
+        if self._writer is None:
+            raise StoreUnavailable("the store is closed")
+        async with self._write_lock:
+            writer: list[_Writer] = []
+
+            def run(raw: sqlite3.Connection) -> T:
+                raw.execute("BEGIN IMMEDIATE")
+                w = _Writer(raw)
+                writer.append(w)
+                try:
+                    result = fn(w)
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+                return result
+
+            try:
+                result = await _on_thread(self._writer, run)
+            except sqlite3.IntegrityError as exc:
+                raise StoreUnavailable(f"store integrity error: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"store write failed: {exc}") from exc
+            finally:
+                if writer:
+                    self._invalidate(writer[0])
+            entries = await self._new_entries()
+            for entry in entries:
+                for dispatcher in self._listeners:
+                    dispatcher.push(entry)
+            return result
+
+    def _invalidate(self, writer: _Writer) -> None:
+        self._generation += 1
+        if writer.structural or any(t.startswith("#") for t in writer.touched):
+            self._cache.clear()
+        else:
+            for path in writer.touched:
+                self._cache.pop(path, None)
+
+    async def _new_entries(self) -> list[JournalEntry]:
+        if not self._listeners:
+            self._head = await self._read_head()
+            return []
+        entries = await self.journal(self._head)
+        if entries:
+            self._head = entries[-1].revision
+        return entries
+
+    async def _read_head(self) -> int:
+        assert self._writer is not None
+        return await _on_thread(self._writer, lambda raw: _Reader(raw).head_revision())
+
+    async def get_node(self, path: str) -> Node | None:
+        node = self._cache.get(path)
+        if node is not None:
+            return node
+        generation = self._generation
+        node = await self.read(lambda r: r.node(path))
+        # Only a result read with no commit in between may enter the cache: a commit that
+        # raced the read has already invalidated what it changed.
+        if node is not None and generation == self._generation:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[path] = node
+        return node
+
+    def cached(self, path: str) -> Node | None:
+        return self._cache.get(path)
+
+    def remember(self, nodes: Iterable[Node], generation: int) -> None:
+        if generation != self._generation:
+            return
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        for node in nodes:
+            self._cache[node.path] = node
+
+    async def journal(self, since: int, limit: int = 1000) -> list[JournalEntry]:
+        def run(r: _Reader) -> list[JournalEntry]:
+            rows = r.conn.execute(
+                "SELECT rev, committed_at, user_id, changes FROM journal WHERE rev > ? "
+                "ORDER BY rev LIMIT ?",
+                (since, limit),
+            )
+            return [
+                JournalEntry(rev, at, user, tuple(Change.from_wire(c) for c in unpack(blob)))
+                for rev, at, user, blob in rows
+            ]
+
+        return await self.read(run)
+
+    # --- observation --------------------------------------------------------------------------
+    def add_listener(self, listener: CommitListener) -> None:
+        """Call `listener` with every committed JournalEntry, in revision order, after commit.
+
+        A listener that raises is logged and never breaks a commit; async listeners are awaited
+        one entry at a time so each sees the journal in order.
+        """
+        self._listeners.append(_Dispatcher(listener))
+
+    def remove_listener(self, listener: CommitListener) -> None:
+        for dispatcher in list(self._listeners):
+            if dispatcher.listener is listener:
+                dispatcher.cancel()
+                self._listeners.remove(dispatcher)
+
+    async def drain_listeners(self) -> None:
+        """Wait until every listener has seen every committed entry (tests, shutdown)."""
+        for dispatcher in self._listeners:
+            await dispatcher.queue.join()
+
+
+class _Dispatcher:
+    def __init__(self, listener: CommitListener) -> None:
+        self.listener = listener
+        self.queue: asyncio.Queue[JournalEntry] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    def push(self, entry: JournalEntry) -> None:
+        self.queue.put_nowait(entry)
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            entry = await self.queue.get()
+            try:
+                result = self.listener(entry)
+                if inspect.isawaitable(result):
+                    await cast(Awaitable[object], result)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "observation listener %r failed on revision %s", self.listener, entry.revision
+                )
+            finally:
+                self.queue.task_done()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, RepoError):
+                pass
+
+
+def encode_type_props(primary: str, mixins: Sequence[str]) -> dict[str, Property]:
+    """The type properties kept inside the property blob next to the columns (spec §11.2)."""
+    from repo_server.model.values import PropertyType
+
+    out = {names.JCR_PRIMARY_TYPE: Property(PropertyType.NAME, False, (primary,))}
+    if mixins:
+        out[names.JCR_MIXIN_TYPES] = Property(PropertyType.NAME, True, tuple(mixins))
+    return out
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
