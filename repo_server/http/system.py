@@ -1,0 +1,9 @@
+"""System endpoints: node types (provisional)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def setup_routes(app: web.Application) -> None:
+    del app
