@@ -1,0 +1,1 @@
+"""Commerce integration framework on top of the content repository."""
