@@ -89,6 +89,11 @@ def validate(tree: Tree, registry: NodeTypeRegistry) -> None:
                 if defn.constraints:
                     check_constraints(defn, prop)
             for defn in eff.mandatory_properties:
+                # Protected, not auto-created mandatory items (mix:versionable's version
+                # references) are the version manager's to write; it is out of scope (sling-http
+                # §3.12), so a client must still be able to add the mixin.
+                if defn.protected and not defn.autocreated:
+                    continue
                 if (
                     defn.name != "*"
                     and defn.name not in t.props
