@@ -89,6 +89,12 @@ class AccessDenied(Forbidden):
     code = "access-denied"
 
 
+class DeleteWithSelectors(Forbidden):
+    """Sling refuses `:operation=delete` on a URL with selectors, extension or suffix."""
+
+    code = "delete-with-selectors"
+
+
 # --- 404 -------------------------------------------------------------------------------------
 class NotFound(RepoError):
     status = 404
@@ -141,6 +147,28 @@ class NodeTypeInUse(Conflict):
     code = "node-type-in-use"
 
 
+class IllegalNodeName(Conflict):
+    """A name posted to the Sling POST servlet that is not a valid node name (sling-http §3.13)."""
+
+    code = "illegal-node-name"
+
+
+class ChildNodeNotAllowed(Conflict):
+    """The parent's node type allows no such child (e.g. under nt:file): 409 in Sling."""
+
+    code = "child-node-not-allowed"
+
+
+class UnknownSibling(Conflict):
+    code = "unknown-sibling"
+
+
+class PatchTestFailed(Conflict):
+    """A JSON Patch `test` operation did not match."""
+
+    code = "patch-test-failed"
+
+
 # --- 412/413 ---------------------------------------------------------------------------------
 class PreconditionFailed(RepoError):
     status = 412
@@ -151,9 +179,28 @@ class StaleRevision(PreconditionFailed):
     code = "stale-revision"
 
 
+class DestinationExists(PreconditionFailed):
+    code = "destination-exists"
+
+
+class DestinationParentMissing(PreconditionFailed):
+    code = "destination-parent-missing"
+
+
+class MissingParameter(PreconditionFailed):
+    """A Sling operation parameter is missing (import without content): 412 in Sling."""
+
+    code = "missing-parameter"
+
+
 class PayloadTooLarge(RepoError):
     status = 413
     code = "payload-too-large"
+
+
+class UnsupportedMediaType(RepoError):
+    status = 415
+    code = "unsupported-media-type"
 
 
 class UnprocessableValue(RepoError):
@@ -161,6 +208,37 @@ class UnprocessableValue(RepoError):
 
     status = 422
     code = "unprocessable-value"
+
+
+class NodeTypeConstraint(UnprocessableValue):
+    """A node-type constraint broken by a Sling POST (422 there, sling-http §3.13)."""
+
+    code = "node-type-constraint"
+
+
+# --- 500s the Sling POST servlet mandates (sling-http §3.13) ---------------------------------
+class PostFailed(RepoError):
+    code = "post-failed"
+
+
+class UnknownOperation(PostFailed):
+    code = "unknown-operation"
+
+
+class MissingDestination(PostFailed):
+    code = "missing-destination"
+
+
+class DestinationNotFolder(PostFailed):
+    code = "destination-not-folder"
+
+
+class InvalidOrder(PostFailed):
+    code = "invalid-order"
+
+
+class NameInUse(PostFailed):
+    code = "name-in-use"
 
 
 # --- 503 -------------------------------------------------------------------------------------
