@@ -4,7 +4,8 @@
 writes from foreign origins (Sling's referrer filter), authenticates (HTTP Basic, else the
 `login-token` cookie, else anonymous), answers 401 to anonymous requests on an author
 instance, and leaves `request["user_id"]` and `request["access"]` (the user's AclPolicy) for
-the handlers; `session_for(request)` opens a ContentSession with them.
+the handlers (also under `user_id_key` / `access_key`); `session_for(request)` opens a
+ContentSession with them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -56,6 +58,9 @@ _RESERVED_FIELDS: Final = frozenset(
 _OPERATIONS: Final = ("update", "delete", "changePassword")
 
 Form = MultiDictProxy[Any]
+
+user_id_key: Final = web.RequestKey("user_id_key", str)
+access_key: Final = web.RequestKey("access_key", AclPolicy)
 
 
 # --- referrer filter ---------------------------------------------------------------------------
@@ -160,16 +165,22 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if settings.role == "author" and request.path not in PUBLIC_PATHS:
             raise Unauthorized("authentication required")
         user_id = ANONYMOUS
-    request["user_id"] = user_id
-    request["access"] = await manager.policy_for(user_id)
+    policy = await manager.policy_for(user_id)
+    request[user_id_key] = user_id
+    request[access_key] = policy
+    with warnings.catch_warnings():
+        # The documented string keys stay for handlers written against them; aiohttp 3.14
+        # warns once per string key (an error under pytest's filterwarnings).
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        request["user_id"] = user_id
+        request["access"] = policy
     return await handler(request)
 
 
 def policy_of(request: web.Request) -> AclPolicy:
-    policy = request.get("access")
-    if not isinstance(policy, AclPolicy):
+    if access_key not in request:
         raise Unauthorized("the request is not authenticated")
-    return policy
+    return request[access_key]
 
 
 def session_for(request: web.Request) -> ContentSession:
@@ -271,7 +282,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     target = same_site_target(request, field(form, "resource", required=False))
     response: web.StreamResponse
     if target is not None:
-        response = web.HTTPFound(target)
+        response = web.Response(status=302, headers={"Location": target})
     else:
         response = web.json_response({"status": 200, "user": user_id})
     response.set_cookie(
@@ -291,7 +302,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     target = same_site_target(request, field(form, "resource", required=False))
     response: web.StreamResponse
     if target is not None:
-        response = web.HTTPFound(target)
+        response = web.Response(status=302, headers={"Location": target})
     else:
         response = web.json_response({"status": 200, "user": ANONYMOUS})
     clear_cookie(response)

@@ -182,7 +182,7 @@ class AclPolicy:
             return True
         owner = controlled_path(path)
         if owner is not None:
-            return self.has(owner, PR.READ_ACL)
+            return self.can_read_access_control(owner)
         if P.is_same_or_descendant(path, HOME):
             return self.user_id != ANONYMOUS and P.is_same_or_descendant(path, self._home)
         return self.has(path, PR.READ)
@@ -203,7 +203,8 @@ class AclPolicy:
         return self.has(path, PR.MODIFY_ACL)
 
     def can_read_access_control(self, path: str) -> bool:
-        return self.has(path, PR.READ_ACL) or self.has(path, PR.MODIFY_ACL)
+        # Who may change an ACL may see it: jcr:modifyAccessControl implies reading it.
+        return self.privileges(path) & (PR.READ_ACL | PR.MODIFY_ACL) != 0
 
 
 def effective_entries(
