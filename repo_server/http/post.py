@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
-from aiohttp.multipart import parse_content_disposition
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from repo_server.errors import (
     ChildNodeNotAllowed,
@@ -193,7 +193,9 @@ async def _read_multipart(request: web.Request) -> list[tuple[str, ParamValue]]:
         name = disposition.get("name")
         if name is None:
             continue
-        filename = disposition.get("filename")
+        filename = content_disposition_filename(disposition, "filename")
+        if filename is not None and "%" in filename:
+            filename = urllib.parse.unquote(filename)  # aiohttp's client percent-encodes names
         if filename is not None:
             raw.append((name, Upload(filename, headers.get("content-type"), data), None))
         else:
@@ -661,12 +663,19 @@ def content_properties(params: Params, target: str) -> dict[str, RequestProperty
         base, suffix = _split_suffix(key)
         if not base or base.endswith("/"):
             continue
-        path = _path(base, target)
-        if path == P.ROOT:
-            continue
+        if base == "*" or base.endswith("/*"):
+            # a file field named `*` takes the uploaded file's name (sling-http §3.8)
+            folder = base[:-1].rstrip("/")
+            parent = _path(folder, target) if folder and folder != "." else target
+            path = P.join(parent, "*")
+        else:
+            path = _path(base, target)
+            if path == P.ROOT:
+                continue
+            parent = P.parent(path)
         rp = props.get(path)
         if rp is None:
-            rp = props[path] = RequestProperty(path, P.parent(path), P.name(path))
+            rp = props[path] = RequestProperty(path, parent, P.name(path))
         text = value if isinstance(value, str) else None
         if suffix is None:
             rp.values = [*(rp.values or []), value]
