@@ -19,7 +19,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDict, MultiDictProxy
 
 from repo_server.config import Settings
 from repo_server.errors import ProtectedItem, Unauthorized
@@ -464,20 +464,23 @@ async def modify_ace(request: web.Request) -> web.Response:
 
 
 async def _modify_ace(
-    request: web.Request, path: str, form: Mapping[str, Any], ext: str = "json"
+    request: web.Request, path: str, form: Form, ext: str = "json"
 ) -> web.Response:
     principal = field(form, "principalId")
-    pairs = [(k, v) for k, v in _items(form) if isinstance(v, str)]
-    changes = access.parse_changes(pairs)
+    changes = access.parse_changes((k, v) for k, v in form.items() if isinstance(v, str))
     result = await access.modify_ace(
         manager_of(request), system_session(request), path, principal, changes
     )
     return post_response(request, path, path, result, f"Access control modified {path}", ext)
 
 
-def _items(form: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    items = getattr(form, "items", None)
-    return list(items()) if items is not None else []
+def as_form(params: Any) -> Form:
+    """The POST servlet's parameters (a list of pairs under `.items`) as a form multidict."""
+    if isinstance(params, MultiDictProxy):
+        return params
+    raw = getattr(params, "items", None)
+    pairs = raw() if callable(raw) else raw
+    return MultiDictProxy(MultiDict(list(pairs or [])))
 
 
 async def delete_ace(request: web.Request) -> web.Response:
@@ -520,7 +523,7 @@ async def modify_ace_operation(
     """`:operation=modifyAce` through the Sling POST servlet."""
     del session
     checked = await _controlled_node(request, path, modify=True)
-    return await _modify_ace(request, checked, form)
+    return await _modify_ace(request, checked, as_form(form))
 
 
 async def delete_ace_operation(
@@ -528,7 +531,7 @@ async def delete_ace_operation(
 ) -> web.StreamResponse:
     del session
     checked = await _controlled_node(request, path, modify=True)
-    return await _delete_ace(request, checked, form)
+    return await _delete_ace(request, checked, as_form(form))
 
 
 def setup_routes(app: web.Application) -> None:
