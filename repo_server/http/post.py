@@ -258,16 +258,16 @@ def filter_name(hint: str, max_length: int) -> str:
     return (name or "_")[:max_length]
 
 
-def _valid_name(name: str) -> str:
+def _valid_name(name: str, namespaces: N.NamespaceRegistry | None = None) -> str:
     try:
-        return N.validate_name(name)
+        return N.validate_name(name, namespaces or N.DEFAULT_NAMESPACES)
     except InvalidName as exc:
         raise IllegalNodeName(f"illegal node name {name!r}", name=name) from exc
 
 
-def _path(text: str, base: str | None = None) -> str:
+def _path(text: str, base: str | None = None, namespaces: N.NamespaceRegistry | None = None) -> str:
     try:
-        return P.normalize(text, base)
+        return P.normalize(text, base, namespaces)
     except (InvalidPath, InvalidName) as exc:
         raise IllegalNodeName(f"illegal path {text!r}: {exc}", path=text) from exc
 
@@ -651,7 +651,9 @@ def _split_suffix(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def content_properties(params: Params, target: str) -> dict[str, RequestProperty]:
+def content_properties(
+    params: Params, target: str, namespaces: N.NamespaceRegistry | None = None
+) -> dict[str, RequestProperty]:
     """The content parameters of a modify, keyed by resolved property path (sling-http §3.4)."""
     dot_mode = any(k.startswith("./") for k, _ in params.items)
     props: dict[str, RequestProperty] = {}
@@ -666,10 +668,10 @@ def content_properties(params: Params, target: str) -> dict[str, RequestProperty
         if base == "*" or base.endswith("/*"):
             # a file field named `*` takes the uploaded file's name (sling-http §3.8)
             folder = base[:-1].rstrip("/")
-            parent = _path(folder, target) if folder and folder != "." else target
+            parent = _path(folder, target, namespaces) if folder and folder != "." else target
             path = P.join(parent, "*")
         else:
-            path = _path(base, target)
+            path = _path(base, target, namespaces)
             if path == P.ROOT:
                 continue
             parent = P.parent(path)
@@ -723,12 +725,13 @@ class Modify:
         self.created: set[str] = set()
         self.now = now()
         self.props: dict[str, RequestProperty] = {}
+        self.ns = ctx.session.registry.namespaces
 
     async def target(self) -> tuple[str, bool]:
         """(target path, whether it is a new child with a generated name)."""
         res = self.ctx.resource
         if res.kind == "star":
-            return _path(res.path[:-2] or "/"), True
+            return _path(res.path[:-2] or "/", None, self.ns), True
         if res.exists:
             if not res.suffix:
                 return res.path, False
@@ -737,15 +740,15 @@ class Modify:
         else:
             cand = res.path
         if cand.endswith("/*"):
-            return _path(cand[:-2] or "/"), True
+            return _path(cand[:-2] or "/", None, self.ns), True
         if cand.endswith("/") and cand != "/":
-            return _path(cand.rstrip("/") or "/"), True
-        return _path(cand), False
+            return _path(cand.rstrip("/") or "/", None, self.ns), True
+        return _path(cand, None, self.ns), False
 
     async def generated_name(self, parent: str) -> str:
         exact = self.params.first(":name")
         if exact:
-            name = _valid_name(exact)
+            name = _valid_name(exact, self.ns)
             if await self.session.exists(P.join(parent, name)):
                 raise NameInUse(f"a node {name!r} exists below {parent}", path=P.join(parent, name))
             return name
@@ -778,7 +781,7 @@ class Modify:
         path, generated = await self.target()
         if generated:
             path = P.join(path, await self.generated_name(path))
-        self.props = content_properties(self.params, path)
+        self.props = content_properties(self.params, path, self.ns)
         existed = await self.session.exists(path)
         await self.ensure_node(path)
         if existed:
@@ -826,7 +829,7 @@ class Modify:
         properties: dict[str, Any] | None = None,
     ) -> None:
         if path != P.ROOT:
-            _valid_name(P.name(path))
+            _valid_name(P.name(path), self.ns)
         try:
             await self.session.add_node(path, primary, mixins=mixins or (), properties=properties)
         except ConstraintViolation as exc:
@@ -857,7 +860,7 @@ class Modify:
 
     # --- @MoveFrom / @CopyFrom / @Delete ---
     async def move_or_copy(self, rp: RequestProperty, source: str, *, move: bool) -> None:
-        src = _path(source, rp.parent) if source else None
+        src = _path(source, rp.parent, self.ns) if source else None
         if src is None:
             return
         session = self.session
@@ -996,7 +999,7 @@ class Modify:
             if type_ in (PropertyType.REFERENCE, PropertyType.WEAKREFERENCE) and text.startswith(
                 "/"
             ):
-                node = await self.session.get_node(_path(text))
+                node = await self.session.get_node(_path(text, None, self.ns))
                 if node is None or node.uuid is None:
                     raise InvalidValue(f"no referenceable node at {text}", value=text[:100])
                 return node.uuid
@@ -1032,7 +1035,7 @@ class Modify:
         name = rp.name
         if name == "*":
             name = re.split(r"[\\/]", upload.filename)[-1]
-        name = _valid_name(name)
+        name = _valid_name(name, self.ns)
         await self.ensure_node(rp.parent)
         parent = await self.session.node(rp.parent)
         path = P.join(rp.parent, name)
@@ -1111,15 +1114,18 @@ async def _apply_to(ctx: PostContext) -> list[str] | None:
     if not values:
         return None
     base = ctx.resource.path if ctx.resource.kind != "property" else P.parent(ctx.resource.path)
+    ns = ctx.session.registry.namespaces
     out: list[str] = []
     for value in values:
         if value.endswith("*"):
             folder_text = value[:-1].rstrip("/")
-            folder = base if value in ("*", "/*") or not folder_text else _path(folder_text, base)
+            folder = (
+                base if value in ("*", "/*") or not folder_text else _path(folder_text, base, ns)
+            )
             if await ctx.session.exists(folder):
                 out.extend(P.join(folder, n) for n in await ctx.session.child_names(folder))
             continue
-        path = _path(value, base)
+        path = _path(value, base, ns)
         if await ctx.session.item_exists(path):
             out.append(path)
     return list(dict.fromkeys(out))
@@ -1173,7 +1179,7 @@ async def _move_or_copy(ctx: PostContext, *, move: bool) -> PostResult:
         raise MissingDestination("the :dest parameter is missing")
     base = P.parent(res.path) if res.exists and res.path != P.ROOT else P.ROOT
     into = dest_text.endswith("/")
-    dest = _path(dest_text.rstrip("/") or "/", base)
+    dest = _path(dest_text.rstrip("/") or "/", base, session.registry.namespaces)
     replace = ctx.params.is_true(":replace")
     sources = await _apply_to(ctx)
     if sources is not None:
@@ -1247,7 +1253,11 @@ async def import_content(ctx: PostContext) -> PostResult:
     if not isinstance(doc, dict):
         raise InvalidInput("the :content must be a JSON object")
     res = ctx.resource
-    target = res.path if res.kind == "node" else _path(res.path.rstrip("/*") or "/")
+    target = (
+        res.path
+        if res.kind == "node"
+        else _path(res.path.rstrip("/*") or "/", None, session.registry.namespaces)
+    )
     modify_helper = Modify(ctx)
     modify_helper.props = {}
     await modify_helper.ensure_node(target)
@@ -1257,7 +1267,7 @@ async def import_content(ctx: PostContext) -> PostResult:
     hint = params.first(":nameHint")
     status = 201
     if exact:
-        root = P.join(target, _valid_name(exact))
+        root = P.join(target, _valid_name(exact, session.registry.namespaces))
         if await session.exists(root):
             if not replace:
                 raise DestinationExists(f"{root} exists and :replace is not set", path=root)

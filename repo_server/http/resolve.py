@@ -12,6 +12,7 @@ from typing import Literal
 from repo_server.errors import InvalidInput
 from repo_server.model import names as N
 from repo_server.model import path as P
+from repo_server.model.names import NamespaceRegistry
 from repo_server.session.session import ContentSession
 
 ResourceKind = Literal["node", "property", "star", "missing"]
@@ -50,14 +51,14 @@ def split_decorations(rest: str) -> tuple[tuple[str, ...], str | None, str | Non
     return tuple(parts[:-1]), parts[-1], suffix
 
 
-def _candidate(text: str) -> str | None:
+def _candidate(text: str, namespaces: NamespaceRegistry) -> str | None:
     """A normalised repository path for a candidate, or None if it cannot name an item."""
     if not text.startswith("/"):
         return None
     if text != "/" and (text.endswith("/") or "//" in text):
         return None
     try:
-        return P.normalize(text)
+        return P.normalize(text, namespaces=namespaces)
     except InvalidInput:
         return None
 
@@ -78,7 +79,7 @@ async def resolve(session: ContentSession, raw: str) -> Resource:
     end = len(body)
     while True:
         text = body[:end]
-        candidate = _candidate(text)
+        candidate = _candidate(text, session.registry.namespaces)
         if candidate is not None and (text == candidate or (text == "/" and candidate == P.ROOT)):
             kind = await _kind(session, candidate)
             if kind is not None:
@@ -106,6 +107,15 @@ def _star_index(raw: str) -> int | None:
 
 
 async def _kind(session: ContentSession, path: str) -> ResourceKind | None:
+    try:
+        return await _item_kind(session, path)
+    except InvalidInput:
+        # TODO(#3): ContentSession normalises paths with the built-in namespaces only, so a
+        # path with a prefix registered at run time cannot be read back yet.
+        return None
+
+
+async def _item_kind(session: ContentSession, path: str) -> ResourceKind | None:
     if await session.get_node(path) is not None:
         return "node"
     if path == P.ROOT:

@@ -27,7 +27,8 @@ async def test_create_answers_201_with_location_and_change_list(post: Post) -> N
     assert resp.status == 201
     assert resp.headers["Location"] == "/t/n"
     body = await resp.json()
-    assert body["status.code"] == 201 and body["isCreate"] is True
+    assert body["status.code"] == 201
+    assert body["isCreate"] is True
     assert body["title"] == "Content created /t/n"
     assert body["parentLocation"] == "/t"
     assert body["changes"] == [
@@ -61,7 +62,8 @@ async def test_generated_names_are_unique_and_numbers_without_hints(post: Post) 
     second = (await (await post("/t/*", [("title", "A")])).json())["path"]
     assert (first, second) == ("/t/a", "/t/a_1")
     plain = (await (await post("/t/*.html", [])).json())["path"]
-    assert plain.startswith("/t/") and plain[-1].isdigit()
+    assert plain.startswith("/t/")
+    assert plain[-1].isdigit()
 
 
 async def test_exact_name_collision_is_500_and_illegal_name_409(
@@ -91,7 +93,9 @@ async def test_control_and_ignored_parameters_are_not_content(client: Client, po
 async def test_dot_mode_stores_only_relative_names(client: Client, post: Post) -> None:
     await post("/t", [("./a", "1"), ("b", "2"), ("./sub/c", "3"), ("/abs/d", "4")])
     data = await node(client, "/t", ".1")
-    assert data["a"] == "1" and "b" not in data and data["sub"]["c"] == "3"
+    assert data["a"] == "1"
+    assert "b" not in data
+    assert data["sub"]["c"] == "3"
     assert (await node(client, "/abs"))["d"] == "4"
 
 
@@ -99,7 +103,9 @@ async def test_types_follow_hints_then_the_existing_property(client: Client, pos
     await post("/t", [("n", "5"), ("n@TypeHint", "Long"), ("m", "x"), ("m", "y")])
     await post("/t", [("n", "7"), ("m", "z"), ("one", "1"), ("one@TypeHint", "String[]")])
     data = await node(client, "/t")
-    assert data["n"] == 7 and data["m"] == ["z"] and data["one"] == ["1"]
+    assert data["n"] == 7
+    assert data["m"] == ["z"]
+    assert data["one"] == ["1"]
     await post("/t", [("u", "v"), ("u@TypeHint", "NoSuchType")])
     assert (await node(client, "/t"))["u"] == "v"
 
@@ -129,7 +135,10 @@ async def test_empty_value_removes_and_default_value_rules(client: Client, post:
         ],
     )
     data = await node(client, "/t")
-    assert "a" not in data and data["b"] == "dflt" and data["c"] == "3" and data["d"] == "missing"
+    assert "a" not in data
+    assert data["b"] == "dflt"
+    assert data["c"] == "3"
+    assert data["d"] == "missing"
 
 
 async def test_ignore_blanks_and_multi_values_keep_empty_strings(
@@ -139,7 +148,8 @@ async def test_ignore_blanks_and_multi_values_keep_empty_strings(
         "/t", [("m", "1"), ("m", ""), ("m", "3"), ("k", "1"), ("k", ""), ("k@IgnoreBlanks", "true")]
     )
     data = await node(client, "/t")
-    assert data["m"] == ["1", "", "3"] and data["k"] == "1"
+    assert data["m"] == ["1", "", "3"]
+    assert data["k"] == "1"
 
 
 async def test_value_from_delete_move_from_copy_from(client: Client, post: Post) -> None:
@@ -158,11 +168,14 @@ async def test_value_from_delete_move_from_copy_from(client: Client, post: Post)
     data = await node(client, "/t", ".2")
     assert "src" not in data
     assert data["dest"]["moved"]["x"] == "1"
-    assert data["dest"]["copy"]["y"] == "2" and data["other"]["y"] == "2"
+    assert data["dest"]["copy"]["y"] == "2"
+    assert data["other"]["y"] == "2"
     assert data["dest"]["v"] == "from field"
     await post("/t/dest", [("v@Delete", ""), ("copy@Delete", ""), ("field", "")])
     after = await node(client, "/t/dest", ".1")
-    assert "v" not in after and "copy" not in after and "field" not in after
+    assert "v" not in after
+    assert "copy" not in after
+    assert "field" not in after
 
 
 async def test_patch_suffix_treats_values_as_a_set(client: Client, post: Post) -> None:
@@ -179,7 +192,8 @@ async def test_auto_created_and_modified_values(client: Client, post: Post) -> N
     )
     first = await node(client, "/t")
     assert first["created"] == first["lastModified"]
-    assert first["createdBy"] == "admin" and first["lastModifiedBy"] == "admin"
+    assert first["createdBy"] == "admin"
+    assert first["lastModifiedBy"] == "admin"
     await post("/t", [("created", ""), ("lastModified", "")])
     assert (await node(client, "/t"))["created"] == first["created"]
 
@@ -215,11 +229,13 @@ async def test_iso_dates_keep_their_offset(client: Client, post: Post) -> None:
 async def test_primary_and_mixin_types_through_post(client: Client, post: Post) -> None:
     await post("/t", [("jcr:primaryType", "nt:folder"), ("sub/jcr:primaryType", "nt:folder")])
     data = await node(client, "/t", ".1")
-    assert data["jcr:primaryType"] == "nt:folder" and data["sub"]["jcr:primaryType"] == "nt:folder"
+    assert data["jcr:primaryType"] == "nt:folder"
+    assert data["sub"]["jcr:primaryType"] == "nt:folder"
     await post("/u", [("x", "1")])
     await post("/u", [("jcr:primaryType", "sling:Folder"), ("jcr:mixinTypes", "mix:title")])
     data = await node(client, "/u")
-    assert data["jcr:primaryType"] == "sling:Folder" and data["jcr:mixinTypes"] == ["mix:title"]
+    assert data["jcr:primaryType"] == "sling:Folder"
+    assert data["jcr:mixinTypes"] == ["mix:title"]
     await post("/u", [("jcr:mixinTypes@Delete", "")])
     assert "jcr:mixinTypes" not in await node(client, "/u")
 
@@ -240,7 +256,8 @@ async def test_file_uploads_make_nt_file_or_nt_resource(client: Client) -> None:
     assert resp.status == 201, await resp.text()
     data = await node(client, "/up", ".2")
     assert data["file"]["jcr:primaryType"] == "nt:resource"
-    assert data["file"][":jcr:data"] == 5 and data["file"]["jcr:mimeType"] == "application/x-thing"
+    assert data["file"][":jcr:data"] == 5
+    assert data["file"]["jcr:mimeType"] == "application/x-thing"
     assert data["file1.txt"]["jcr:primaryType"] == "nt:file"
     assert data["file1.txt"]["jcr:content"]["jcr:mimeType"] == "text/plain"
     assert data["file-to-upload.txt"]["jcr:content"][":jcr:data"] == 5
