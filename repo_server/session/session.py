@@ -214,6 +214,10 @@ class ContentSession:
 
     def _check_write(self, path: str) -> None:
         ops.check_writable_path(path)
+        if not self.access.can_read(path):
+            # An unreadable node is indistinguishable from a missing one, writes included
+            # (issue 3): 404 here, 403 only for what the user can see.
+            raise NodeNotFound(f"no node at {path}", path=path)
         if not self.access.can_write(path):
             raise AccessDenied(f"{self.user_id} may not write {path}", path=path)
 
