@@ -34,6 +34,16 @@ async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> 
     return dict(body)
 
 
+async def assert_post_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
+    """The Sling POST servlet's JSON error response with this status and code."""
+    body = await resp.json()
+    assert resp.status == status, body
+    assert body["status.code"] == status
+    assert body["code"] == code, body
+    assert body["changes"] == []
+    return dict(body)
+
+
 class SecurityClient:
     """Requests as a given user (Basic) against the real app; access to its repository."""
 
