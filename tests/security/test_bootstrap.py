@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
@@ -16,6 +17,19 @@ from repo_server.security import bootstrap_security, security_of
 from repo_server.security.errors import InvalidCredentials
 from repo_server.session.session import Repository
 from repo_server.store.sqlite import SQLiteNodeStore
+
+
+def read_files(directory: str) -> dict[str, bytes]:
+    """Every file of a directory (the store, its WAL, secrets) by name."""
+    return {name: Path(directory, name).read_bytes() for name in os.listdir(directory)}
+
+
+def password_file(directory: str) -> tuple[str, int] | None:
+    """The admin-password file's text and permission bits, if it exists."""
+    path = Path(directory, "admin-password")
+    if not path.exists():
+        return None
+    return path.read_text().strip(), stat.S_IMODE(path.stat().st_mode)
 
 
 async def start(settings: Settings) -> Repository:
@@ -43,7 +57,7 @@ async def test_the_configured_admin_password_is_used_and_not_written_anywhere(
     started: Repository, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert await security_of(started).authenticate("admin", "admin-secret") == "admin"
-    assert not os.path.exists(os.path.join(settings.data_dir, "admin-password"))
+    assert await asyncio.to_thread(password_file, settings.data_dir) is None
     assert "admin-secret" not in capsys.readouterr().out
 
 
@@ -63,10 +77,11 @@ async def test_without_a_password_a_random_one_is_written_0600_and_printed_once(
 ) -> None:
     repo = await start(random_settings)
     try:
-        path = Path(random_settings.data_dir) / "admin-password"
-        password = path.read_text().strip()
+        found = await asyncio.to_thread(password_file, random_settings.data_dir)
+        assert found is not None
+        password, mode = found
         assert len(password) >= 20
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert mode == 0o600
         assert password in capsys.readouterr().out
         assert await security_of(repo).authenticate("admin", password) == "admin"
     finally:
@@ -74,7 +89,10 @@ async def test_without_a_password_a_random_one_is_written_0600_and_printed_once(
     repo = await start(replace(random_settings, admin_password="ignored-later"))
     try:
         assert capsys.readouterr().out == ""
-        assert path.read_text().strip() == password
+        assert await asyncio.to_thread(password_file, random_settings.data_dir) == (
+            password,
+            0o600,
+        )
         assert await security_of(repo).authenticate("admin", password) == "admin"
         with pytest.raises(InvalidCredentials):
             await security_of(repo).authenticate("admin", "ignored-later")
@@ -116,8 +134,7 @@ async def test_no_password_reaches_the_database_file_or_the_log(
             await security_of(repo).authenticate("admin", "typo-secret")
     finally:
         await repo.close()
-    for name in os.listdir(settings.data_dir):
-        data = Path(settings.data_dir, name).read_bytes()
+    for name, data in (await asyncio.to_thread(read_files, settings.data_dir)).items():
         assert b"admin-secret" not in data, name
         assert b"typo-secret" not in data, name
     assert "secret" not in caplog.text
