@@ -1,0 +1,1 @@
+"""HTTP renderings of the commerce package, mounted through the repository's extension points."""

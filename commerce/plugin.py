@@ -1,0 +1,31 @@
+"""The `repo_server.plugins` entry point: commerce providers, node types and renderings."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from commerce.config import commerce_settings
+from commerce.http.product import commerce_renderer, product_renderer
+from commerce.product import ProductOptions
+from commerce.providers import ProviderRegistry
+from commerce.service import JcrCommerceServiceFactory
+from repo_server.extensions import PluginContext
+
+
+def register(context: PluginContext) -> None:
+    """Register the generic JCR provider under each configured name (`jcr`, `geometrixx`), the
+    `cq:Commerce` mixin and the `.product.json` / `.commerce.json` renderings.
+
+    No factory is registered as `hybris`: until the engine connector lands, content under a
+    `hybris` provider gets ProviderNotFoundError (503 `provider-unavailable`), as issue 4 says.
+    """
+    settings = commerce_settings(context.settings)
+    registry = ProviderRegistry(context.services)
+    options = ProductOptions(
+        sku_property=settings.sku_property, inherit_from_folders=settings.inherit_from_folders
+    )
+    for name in settings.providers:
+        registry.register(JcrCommerceServiceFactory(name, options), ranking=settings.jcr_ranking)
+    context.add_node_types(files("commerce").joinpath("commerce.cnd").read_text("utf-8"))
+    context.add_renderer("product", "json", product_renderer(registry))
+    context.add_renderer("commerce", "json", commerce_renderer(registry))
