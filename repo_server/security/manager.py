@@ -63,6 +63,8 @@ SECRET_META_KEY: Final = "security.token_secret"
 # Ids become node names and URL segments: no '/', ':' or spaces, no leading dot.
 _ID: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}")
 _VERIFIED_LIMIT: Final = 1024
+# scrypt needs 16 MiB per call: a burst of bad logins must not take 32 threads' worth.
+_KDF_SLOTS: Final = 4
 _POLICY_LIMIT: Final = 1024
 
 _managers: weakref.WeakKeyDictionary[Repository, SecurityManager] = weakref.WeakKeyDictionary()
@@ -149,6 +151,7 @@ class SecurityManager:
         self._hashes: dict[str, str | None] = {}
         self._hash_version = 0
         self._verified: OrderedDict[bytes, str] = OrderedDict()
+        self._kdf_slots = asyncio.Semaphore(_KDF_SLOTS)
         # Decides who may write on a read-only (publish) instance: the replication receiver
         # of a later issue sets it. (user id, principals) -> bool.
         self.replication_check: Callable[[str, frozenset[str]], bool] = lambda _u, _p: False
@@ -268,10 +271,18 @@ class SecurityManager:
             self._hashes[user_id] = found
         return found
 
+    async def hash_password(self, password: str) -> str:
+        """A new scrypt hash, computed off the loop in one of a few slots."""
+        async with self._kdf_slots:
+            return await asyncio.to_thread(hash_password, password)
+
+    async def _verify(self, password: str, stored: str) -> bool:
+        async with self._kdf_slots:
+            return await asyncio.to_thread(verify_password, password, stored)
+
     async def set_password(self, user_id: str, password: str) -> None:
-        """Store a new hash (computed off the loop); ends the user's login tokens."""
-        hashed = await asyncio.to_thread(hash_password, password)
-        await self.store_hash(user_id, hashed)
+        """Store a new hash; ends the user's login tokens."""
+        await self.store_hash(user_id, await self.hash_password(password))
 
     async def store_hash(self, user_id: str, hashed: str) -> None:
         def run(writer: _SqlWriter) -> None:
@@ -308,7 +319,7 @@ class SecurityManager:
         """
         stored = await self._login_hash(user_id) if password else None
         if stored is None:
-            await asyncio.to_thread(verify_password, password, DUMMY_HASH)
+            await self._verify(password, DUMMY_HASH)
             raise InvalidCredentials("unknown user or wrong password")
         key = hmac.new(
             self._secret, user_id.encode() + b"\x00" + password.encode(), hashlib.sha256
@@ -316,7 +327,7 @@ class SecurityManager:
         if self._verified.get(key) == stored:
             self._verified.move_to_end(key)
             return user_id
-        if not await asyncio.to_thread(verify_password, password, stored):
+        if not await self._verify(password, stored):
             raise InvalidCredentials("unknown user or wrong password")
         self._verified[key] = stored
         if len(self._verified) > _VERIFIED_LIMIT:

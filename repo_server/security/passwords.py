@@ -2,7 +2,8 @@
 
 Format `$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<key b64>` (the passlib layout), so the cost
 can grow later while old hashes still verify. N=2^14, r=8 needs 16 MiB and about 40 ms per
-hash on the dev VM: callers run it off the event loop (`asyncio.to_thread`).
+hash on the dev VM: callers run it off the event loop
+(`SecurityManager.hash_password`, a few at a time).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ across both. Passwords never enter the tree (see `manager.py`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 
@@ -35,7 +34,6 @@ from repo_server.security.manager import (
     strings,
     user_path,
 )
-from repo_server.security.passwords import hash_password
 from repo_server.session.session import ContentSession
 
 Kind = Literal["user", "group"]
@@ -92,7 +90,7 @@ async def create_user(
     check_id(user_id)
     if await find(session, user_id) is not None:
         raise AuthorizableExists(f"{user_id!r} already exists", id=user_id)
-    hashed = await asyncio.to_thread(hash_password, password)
+    hashed = await manager.hash_password(password)
     await session.add_node(
         user_path(user_id),
         REP_USER,
