@@ -125,3 +125,40 @@ async def test_anonymous_cannot_write_on_author(http: SecurityClient) -> None:
     resp = await http.post("/content", {"title": "x"})
     await assert_error(resp, 401, "unauthorized")
     assert http.head == head
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/content/site", {"secret/pin": "5"}),
+        ("/content/site/secret", {"pin": "5"}),
+        ("/content/site/secret", {":operation": "delete"}),
+        ("/content/site/public", {":operation": "move", ":dest": "/content/site/secret"}),
+        (
+            "/content/site",
+            {":operation": "import", ":contentType": "json", ":content": '{"secret": {}}'},
+        ),
+    ],
+)
+async def test_posts_touching_an_unreadable_node_are_404_and_write_nothing(
+    site: SecurityClient, path: str, form: dict[str, str]
+) -> None:
+    alice = await site.create_user("alice", "pw", ("authors",))
+    head = site.head
+    resp = await site.post(path, form, {**alice, **JSON})
+    await assert_post_error(resp, 404, "node-not-found")
+    assert site.head == head
+
+
+async def test_deleting_an_unreadable_node_changes_nothing_and_lists_nothing(
+    site: SecurityClient,
+) -> None:
+    alice = await site.create_user("alice", "pw", ("authors",))
+    resp = await site.post(
+        "/content/site",
+        {":operation": "delete", ":applyTo": "/content/site/secret"},
+        {**alice, **JSON},
+    )
+    assert (await resp.json())["changes"] == []
+    admin = await (await site.get("/content/site/secret.json", ADMIN)).json()
+    assert admin["pin"] == "1234"
