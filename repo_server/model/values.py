@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import msgpack
 
@@ -111,9 +111,12 @@ class Binary:
 Value: TypeAlias = str | int | float | Decimal | bool | datetime | Binary
 
 
-@dataclass(frozen=True, slots=True)
-class Property:
-    """A stored property: (type, multiple, values). `multiple` is part of the property (§4.2)."""
+class Property(NamedTuple):
+    """A stored property: (type, multiple, values). `multiple` is part of the property (§4.2).
+
+    A NamedTuple rather than a frozen dataclass: bulk loads build millions of these, and a
+    frozen dataclass's `__init__` costs several times a tuple's construction.
+    """
 
     type: PropertyType
     multiple: bool
@@ -463,10 +466,18 @@ def _decode_value(raw: Any, type_: int) -> Value:
 _TYPES: Final = list(PropertyType)
 
 
+_NATIVE: Final = frozenset(
+    {1, 3, 4, 6, 7, 8, 9, 10, 11}  # stored as msgpack's own str/int/float/bool
+)
+
+
 def encode_properties(props: Mapping[str, Property]) -> bytes:
     out: dict[str, list[Any]] = {}
-    for key, prop in props.items():
-        t = prop.type
+    for key, (t, multiple, values) in props.items():
+        if t in _NATIVE:
+            out[key] = [int(t), multiple, list(values) if multiple else values[0]]
+            continue
+        prop = props[key]
         if prop.multiple:
             out[key] = [int(t), True, [_encode_value(v, t) for v in prop.values]]
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from repo_server.errors import InvalidInput, InvalidValue
@@ -48,14 +49,35 @@ class ImportedNode:
     props: dict[str, Property]
 
 
+@lru_cache(maxsize=256)
 def parse_type_hint(hint: str) -> tuple[PropertyType, bool]:
     multiple = hint.endswith("[]")
     name = hint[:-2] if multiple else hint
     return PropertyType.from_name(name), multiple
 
 
+@lru_cache(maxsize=4096)
+def _member_name(key: str) -> str:
+    return N.validate_name(key)
+
+
+_NATURAL: Final = {
+    str: PropertyType.STRING,
+    int: PropertyType.LONG,
+    float: PropertyType.DOUBLE,
+    bool: PropertyType.BOOLEAN,
+}
+
+
 def json_property(name: str, value: Any, hint: str | None) -> Property:
     """Turn one JSON member into a Property following the content format."""
+    if hint is None:
+        # Fast path for the plain JSON scalars, which are most of any import.
+        natural = _NATURAL.get(type(value))
+        if natural is not None:
+            if natural is PropertyType.LONG and not -(2**63) <= value < 2**63:
+                raise InvalidValue(f"property {name}: {value} is out of the range of a Long")
+            return Property(natural, False, (value,))
     if hint:
         type_, multiple = parse_type_hint(hint)
         items = value if isinstance(value, list) else [value]
@@ -68,6 +90,9 @@ def json_property(name: str, value: Any, hint: str | None) -> Property:
     if isinstance(value, list):
         if not value:
             return Property(PropertyType.STRING, True, ())
+        first_type = _NATURAL.get(type(value[0]))
+        if first_type is not None and all(type(v) is type(value[0]) for v in value):
+            return make_property(value, first_type)
         if any(isinstance(v, dict | list) or v is None for v in value):
             raise InvalidValue(f"property {name}: arrays may hold only scalars")
         first = value[0]
@@ -87,10 +112,20 @@ def parse_document(doc: Mapping[str, Any], target: str) -> Iterator[ImportedNode
     """Walk a JSON document placed at `target` (depth first, parents before children)."""
     if not isinstance(doc, Mapping):
         raise InvalidInput("a content document must be a JSON object")
-    yield from _walk(doc, target)
+    # An explicit stack instead of recursive generators: nested `yield from` costs a frame
+    # switch per level for every node, which dominated bulk loads.
+    stack: list[tuple[Mapping[str, Any], str]] = [(doc, target)]
+    while stack:
+        obj, path = stack.pop()
+        node, children = _node_of(obj, path)
+        yield node
+        for key, child in reversed(children):
+            stack.append((child, (path if path != "/" else "") + "/" + _member_name(key)))
 
 
-def _walk(obj: Mapping[str, Any], path: str) -> Iterator[ImportedNode]:
+def _node_of(
+    obj: Mapping[str, Any], path: str
+) -> tuple[ImportedNode, list[tuple[str, Mapping[str, Any]]]]:
     primary = obj.get(N.JCR_PRIMARY_TYPE)
     mixins = obj.get(N.JCR_MIXIN_TYPES, [])
     if primary is not None and not isinstance(primary, str):
@@ -102,20 +137,20 @@ def _walk(obj: Mapping[str, Any], path: str) -> Iterator[ImportedNode]:
     props: dict[str, Property] = {}
     children: list[tuple[str, Mapping[str, Any]]] = []
     for key, value in obj.items():
-        if key.startswith(":") or "@" in key or key in (N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES):
+        if type(value) is dict:
+            if not key.startswith(":"):
+                children.append((key, value))
             continue
-        if isinstance(value, dict):
-            children.append((key, value))
-            continue
-        if key in PROTECTED_ON_IMPORT:
+        if key in _SKIPPED or key[0] == ":" or "@" in key:
             continue
         hint = obj.get(f"{key}@TypeHint")
         if hint is not None and not isinstance(hint, str):
             raise InvalidValue(f"{path}: {key}@TypeHint must be a string")
-        props[N.validate_name(key)] = json_property(key, value, hint)
-    yield ImportedNode(path, primary, list(mixins), props)
-    for key, child in children:
-        yield from _walk(child, P.join(path, N.validate_name(key)))
+        props[_member_name(key)] = json_property(key, value, hint)
+    return ImportedNode(path, primary, list(mixins), props), children
+
+
+_SKIPPED: Final = PROTECTED_ON_IMPORT | {N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES}
 
 
 def export_value(prop: Property) -> tuple[Any, str | None]:

@@ -63,7 +63,8 @@ class TNode:
         self.new = base is None
         self.id: int | None = base.id if base is not None else None
         self.base_path: str | None = base.path if base is not None else None
-        self.added: list[str] = []  # children added here (new, moved or copied in), in order
+        self.added: dict[str, None] = {}  # children added here (new, moved or copied in), in order;
+        # a dict for O(1) membership: bulk loads add thousands of children to one parent
         self.reorders: list[tuple[str, str | None]] = []
         self.dirty = self.new
         self.types_dirty = self.new
@@ -161,7 +162,7 @@ class Tree:
         """Names of the children of `path` in the current view, in child order."""
         found = self.require(path)
         names: list[str] = []
-        added: list[str] = []
+        added: dict[str, None] = {}
         reorders: list[tuple[str, str | None]] = []
         if isinstance(found, TNode):
             added, reorders = found.added, found.reorders
@@ -170,9 +171,8 @@ class Tree:
         else:
             node_id, is_new = found.id, False
         if not is_new and node_id is not None:
-            added_set = set(added)
             for name in self._reader().child_names(node_id):
-                if name in added_set:
+                if name in added:
                     continue
                 child = P.join(path, name)
                 if self.nodes.get(child, _MISSING) is None:
@@ -220,9 +220,8 @@ class Tree:
         t = TNode(path, primary, mixins, props)
         self.nodes[path] = t
         name = P.name(path)
-        if name in parent.added:
-            parent.added.remove(name)
-        parent.added.append(name)
+        parent.added.pop(name, None)
+        parent.added[name] = None
         self.changes.append(Change("created", path))
         return t
 
@@ -246,8 +245,7 @@ class Tree:
         self.nodes[path] = None
         parent = self.edit(P.parent(path))
         name = P.name(path)
-        if name in parent.added:
-            parent.added.remove(name)
+        parent.added.pop(name, None)
         parent.reorders = [r for r in parent.reorders if r[0] != name]
         self.changes.append(Change("deleted", path))
 
@@ -274,8 +272,7 @@ class Tree:
         del self.nodes[source]
         old_parent = self.edit(P.parent(source))
         name = P.name(source)
-        if name in old_parent.added:
-            old_parent.added.remove(name)
+        old_parent.added.pop(name, None)
         old_parent.reorders = [r for r in old_parent.reorders if r[0] != name]
         if not t.new:
             self.nodes[source] = None
@@ -284,9 +281,8 @@ class Tree:
         self.nodes[destination] = t
         new_parent = self.edit(P.parent(destination))
         new_name = P.name(destination)
-        if new_name in new_parent.added:
-            new_parent.added.remove(new_name)
-        new_parent.added.append(new_name)
+        new_parent.added.pop(new_name, None)
+        new_parent.added[new_name] = None
         self.changes.append(Change("moved", source, destination))
         return t
 
