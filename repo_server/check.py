@@ -14,16 +14,17 @@ def find_problems(reader: StoreReader) -> list[str]:
     rows = reader.execute(
         "SELECT id, parent_id, name, path, sort_key, ptype, uuid, rev, props FROM node"
     )
-    by_id = {int(r[0]): r for r in rows}  # type: ignore[call-overload]
+    by_id = {r[0]: r for r in rows}
     head = reader.head_revision()
     roots = [r for r in rows if r[3] == "/"]
     if len(roots) != 1:
         problems.append(f"expected one root node, found {len(roots)}")
     siblings: dict[tuple[object, object], str] = {}
-    for node_id, parent_id, name, path, sort_key, ptype, uuid, rev, blob in rows:
-        assert isinstance(path, str) and isinstance(name, str)
+    for _node_id, parent_id, name, path, sort_key, ptype, uuid, rev, blob in rows:
+        assert isinstance(path, str)
+        assert isinstance(name, str)
         if path != "/":
-            parent = by_id.get(parent_id)  # type: ignore[arg-type]
+            parent = by_id.get(parent_id)
             if parent is None:
                 problems.append(f"{path}: parent {parent_id} does not exist")
             else:
@@ -40,7 +41,8 @@ def find_problems(reader: StoreReader) -> list[str]:
         if isinstance(rev, int) and rev > head:
             problems.append(f"{path}: revision {rev} is newer than the journal head {head}")
         try:
-            props = decode_properties(blob)  # type: ignore[arg-type]
+            assert isinstance(blob, bytes)
+            props = decode_properties(blob)
         except Exception as exc:
             problems.append(f"{path}: properties cannot be decoded: {exc}")
             continue

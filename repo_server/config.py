@@ -1,4 +1,4 @@
-"""Settings: defaults < TOML file < environment (REPO_*) < CLI flags. The only reader of os.environ."""
+"""Settings: defaults < TOML file < environment (REPO_*) < CLI flags; the only os.environ reader."""
 
 from __future__ import annotations
 

@@ -91,9 +91,9 @@ async def load_files(
             doc = read_document(filename)
             session = repository.session("admin")
 
-            def progress(n: int, name: str = filename) -> None:
+            def progress(n: int, name: str = filename, before: int = total) -> None:
                 if not quiet:
-                    rate = (total + n) / max(time.perf_counter() - started, 1e-9)
+                    rate = (before + n) / max(time.perf_counter() - started, 1e-9)
                     print(
                         f"\r{os.path.basename(name)}: {n} nodes ({rate:,.0f}/s)",
                         end="",
@@ -105,9 +105,8 @@ async def load_files(
                 print(file=sys.stderr)
         elapsed = time.perf_counter() - started
         if not quiet:
-            print(
-                f"loaded {total} nodes in {elapsed:.2f}s ({total / max(elapsed, 1e-9):,.0f} nodes/s)"
-            )
+            rate = total / max(elapsed, 1e-9)
+            print(f"loaded {total} nodes in {elapsed:.2f}s ({rate:,.0f} nodes/s)")
         return 0
     finally:
         await repository.close()

@@ -1,4 +1,4 @@
-"""An OSGi-like service registry: implementations of an interface, ranked and filtered by properties."""
+"""An OSGi-like service registry: implementations of an interface, ranked and filtered."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ class PropertyType(IntEnum):
 
     @classmethod
     def from_name(cls, text: str, *, case_sensitive: bool = False) -> PropertyType:
-        """The type named `text` (`String`, `Long`, ... ; `*` = UNDEFINED); InvalidValue if unknown."""
+        """The type named `text` (`String`, `Long`, ...; `*` = UNDEFINED); InvalidValue if none."""
         key = text if case_sensitive else text.lower()
         table = _BY_NAME if case_sensitive else _BY_LOWER_NAME
         try:
@@ -207,22 +207,24 @@ def format_iso_date(value: datetime) -> str:
     total = int(off.total_seconds() // 60)
     sign = "-" if total < 0 else "+"
     total = abs(total)
+    millis = value.microsecond // 1000
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
-        f"{value.second:02d}.{value.microsecond // 1000:03d}{sign}{total // 60:02d}:{total % 60:02d}"
+        f"{value.second:02d}.{millis:03d}{sign}{total // 60:02d}:{total % 60:02d}"
     )
 
 
 def format_ecma_date(value: datetime) -> str:
-    """`Tue Jul 14 2009 10:20:30 GMT+0200`: Sling's JSON rendering of dates, in the stored offset."""
+    """`Tue Jul 14 2009 10:20:30 GMT+0200`: Sling's JSON date rendering, in the stored offset."""
     off = value.utcoffset() or timedelta(0)
     total = int(off.total_seconds() // 60)
     sign = "-" if total < 0 else "+"
     total = abs(total)
-    return (
-        f"{_WEEKDAYS[value.weekday()]} {_MONTHS[value.month - 1]} {value.day:02d} {value.year:04d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d} GMT{sign}{total // 60:02d}{total % 60:02d}"
+    day = (
+        f"{_WEEKDAYS[value.weekday()]} {_MONTHS[value.month - 1]} {value.day:02d} {value.year:04d}"
     )
+    clock = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return f"{day} {clock} GMT{sign}{total // 60:02d}{total % 60:02d}"
 
 
 def epoch_ms(value: datetime) -> int:

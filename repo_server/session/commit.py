@@ -152,9 +152,9 @@ def _blobs(props: dict[str, Property]) -> list[tuple[str, bytes]]:
     for prop in props.values():
         if prop.type is PropertyType.BINARY:
             for value in prop.values:
-                if isinstance(value, Binary) and value.data is not None:
-                    if value.length > INLINE_BINARY_LIMIT:
-                        out.append((value.sha256, value.data))
+                big = isinstance(value, Binary) and value.length > INLINE_BINARY_LIMIT
+                if big and isinstance(value, Binary) and value.data is not None:
+                    out.append((value.sha256, value.data))
     return out
 
 
@@ -180,7 +180,8 @@ def flush(
             return parent_ids[ppath]
         found = tree.require(ppath)
         node_id = found.id
-        assert node_id is not None and node_id >= 0, f"parent of {path} has no id"
+        assert node_id is not None, f"parent of {path} has no id"
+        assert node_id >= 0, f"parent of {path} has no id"
         parent_ids[ppath] = node_id
         return node_id
 

@@ -15,7 +15,6 @@ from typing import Any, Final
 
 from repo_server.errors import InvalidInput, InvalidValue
 from repo_server.model import names as N
-from repo_server.model import path as P
 from repo_server.model.values import (
     Binary,
     Property,

@@ -87,7 +87,8 @@ class Repository:
 
     def _bootstrap(self, writer: StoreWriter) -> None:
         for prefix, uri in writer.execute("SELECT prefix, uri FROM namespace"):
-            assert isinstance(prefix, str) and isinstance(uri, str)
+            assert isinstance(prefix, str)
+            assert isinstance(uri, str)
             self.registry.namespaces.register(prefix, uri)
         stored = [str(r[0]) for r in writer.execute("SELECT cnd FROM node_type ORDER BY rowid")]
         for cnd in stored:

@@ -24,7 +24,12 @@ from repo_server.model.node import Node
 from repo_server.model.values import Property
 from repo_server.store.base import StoreReader
 
-_MISSING: Final = object()
+
+class _Missing:
+    """The marker for "no entry" in `Tree.nodes` (None already means a tombstone)."""
+
+
+_MISSING: Final = _Missing()
 
 
 class TNode:
@@ -105,24 +110,24 @@ class Tree:
     def store_path(self, path: str) -> str | None:
         """Where the node at current `path` lives in the store, or None if it cannot be there."""
         entry = self.nodes.get(path, _MISSING)
-        if entry is not _MISSING:
-            return None if entry is None or entry.new else entry.base_path  # type: ignore[union-attr]
+        if not isinstance(entry, _Missing):
+            return None if entry is None or entry.new else entry.base_path
         p = path
         while p != P.ROOT:
             p = P.parent(p)
             entry = self.nodes.get(p, _MISSING)
-            if entry is _MISSING:
+            if isinstance(entry, _Missing):
                 continue
-            if entry is None or entry.new:  # type: ignore[union-attr]
+            if entry is None or entry.new or entry.base_path is None:
                 return None
-            return P.rebase(path, p, entry.base_path)  # type: ignore[union-attr, arg-type]
+            return P.rebase(path, p, entry.base_path)
         return path
 
     def get(self, path: str) -> TNode | Node | None:
         """The node at `path` in the current view: a TNode if changed here, a stored Node, None."""
         entry = self.nodes.get(path, _MISSING)
-        if entry is not _MISSING:
-            return entry  # type: ignore[return-value]
+        if not isinstance(entry, _Missing):
+            return entry
         base = self.store_path(path)
         if base is None:
             return None
@@ -175,7 +180,7 @@ class Tree:
                 if name in added:
                     continue
                 child = P.join(path, name)
-                if self.nodes.get(child, _MISSING) is None:
+                if child in self.nodes and self.nodes[child] is None:
                     continue  # removed or moved away
                 names.append(name)
         names.extend(n for n in added if self.nodes.get(P.join(path, n)) is not None)

@@ -83,6 +83,9 @@ class StoreReader(Protocol):
 
     def meta(self, key: str) -> bytes | None: ...
 
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Escape hatch for repository services with their own tables (queues, tokens)."""
+
 
 class StoreWriter(StoreReader, Protocol):
     """Synchronous writes inside the one write transaction; all or nothing."""
@@ -131,9 +134,6 @@ class StoreWriter(StoreReader, Protocol):
     def next_revision(self) -> int: ...
 
     def set_meta(self, key: str, value: bytes) -> None: ...
-
-    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Escape hatch for repository services with their own tables (queues, tokens)."""
 
 
 CommitListener = Callable[[JournalEntry], object]

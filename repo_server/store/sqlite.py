@@ -326,7 +326,7 @@ async def _on_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connectio
     # aiosqlite runs every call on the connection's own thread; `_execute` queues one callable
     # there, so a whole repository operation costs one hop. It is aiosqlite's internal entry
     # point (stable since 0.17); the version range in setup.cfg pins it.
-    return cast(T, await conn._execute(fn, conn._conn))
+    return cast(T, await conn._execute(fn, conn._conn))  # type: ignore[no-untyped-call]
 
 
 class SQLiteNodeStore:
@@ -356,7 +356,7 @@ class SQLiteNodeStore:
 
     async def open(self) -> None:
         try:
-            directory = os.path.dirname(os.path.abspath(self.path))
+            directory = os.path.dirname(os.path.abspath(self.path))  # noqa: ASYNC240 - once, at start
             os.makedirs(directory, exist_ok=True)
             self._writer = await self._connect()
             await self._writer.execute("PRAGMA journal_mode = WAL")
