@@ -32,9 +32,27 @@ def _strip_index(segment: str, full: str) -> str:
     return segment
 
 
+def _split(path: str) -> list[str]:
+    """Split at `/`, except inside an expanded name's `{uri}`, whose URI holds slashes."""
+    if "{" not in path:
+        return path.split("/")
+    parts: list[str] = []
+    start = depth = 0
+    for index, char in enumerate(path):
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == "/" and not depth:
+            parts.append(path[start:index])
+            start = index + 1
+    parts.append(path[start:])
+    return parts
+
+
 def _normalize_segments(path: str, namespaces: NamespaceRegistry, base: list[str]) -> list[str]:
     out = list(base)
-    for raw in path.split("/"):
+    for raw in _split(path):
         if raw in ("", "."):
             continue
         if raw == "..":
@@ -91,7 +109,7 @@ def normalize_relative(path: str, namespaces: NamespaceRegistry | None = None) -
     if path.startswith("/"):
         return normalize(path, namespaces=ns)
     out: list[str] = []
-    for raw in path.split("/"):
+    for raw in _split(path):
         if raw in ("", "."):
             continue
         if raw == "..":
