@@ -35,6 +35,20 @@ class Settings:
         default=True, metadata={"help": "POSTs without Origin/Referer pass the referrer filter"}
     )
     publish_url: str | None = field(default=None, metadata={"help": "publish instance for agents"})
+    replication_user: str = field(
+        default="replication-receiver",
+        metadata={"help": "publish: the receiver's user; author: the default agent's user"},
+    )
+    replication_password: str | None = field(
+        default=None,
+        metadata={
+            "help": "the receiver user's password (REPO_REPLICATION_PASSWORD); else "
+            "DATA_DIR/replication-password"
+        },
+    )
+    replication_retry_delay_ms: int = field(
+        default=60_000, metadata={"help": "retry delay of the default replication agent"}
+    )
     readers: int = field(default=3, metadata={"help": "SQLite reader connections"})
     load_plugins: bool = field(
         default=True, metadata={"help": "load repo_server.plugins entry points"}
