@@ -273,9 +273,13 @@ def parse_value(text: str, type_: PropertyType) -> Value:
                 raise ValueError
             return _check_long(int(stripped))
         if type_ is PropertyType.DOUBLE:
+            if "_" in text:  # Python's float() takes digit separators; base-10 text has none
+                raise ValueError
             number = float(text.strip())
             return number
         if type_ is PropertyType.DECIMAL:
+            if "_" in text:
+                raise ValueError
             dec = Decimal(text.strip())
             if not dec.is_finite():
                 raise ValueError
@@ -350,7 +354,15 @@ def convert(value: Value, from_type: PropertyType, to_type: PropertyType) -> Val
     if from_type is PropertyType.BINARY:
         if isinstance(value, Binary) and value.data is None:
             raise InvalidValue("binary data is not loaded")
-        return convert(to_string(value, from_type), PropertyType.STRING, to_type)
+        assert isinstance(value, Binary)
+        assert value.data is not None
+        try:
+            text = value.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidValue(
+                f"binary {value.sha256[:12]} is not valid UTF-8 text", type=to_type.jcr_name
+            ) from None
+        return convert(text, PropertyType.STRING, to_type)
     if to_type is PropertyType.STRING:
         return to_string(value, from_type)
     if to_type is PropertyType.BINARY:
@@ -369,7 +381,12 @@ def convert(value: Value, from_type: PropertyType, to_type: PropertyType) -> Val
         if to_type is PropertyType.DECIMAL:
             return Decimal(number) if not isinstance(number, float) else Decimal(repr(number))
         if to_type is PropertyType.DATE:
-            return from_epoch_ms(int(number))
+            try:
+                return from_epoch_ms(int(number))
+            except (ValueError, OverflowError):
+                raise InvalidValue(
+                    f"{number} milliseconds is not a representable date", type=to_type.jcr_name
+                ) from None
     if from_type is PropertyType.NAME and to_type is PropertyType.PATH:
         return str(value)
     if from_type is PropertyType.NAME and to_type is PropertyType.URI:
