@@ -33,7 +33,7 @@ async def load_demo(settings: Settings) -> int:
     await repository.open()
     try:
         session = repository.session("admin")
-        if await session.exists("/etc/commerce"):
+        if await session.exists("/etc/commerce/products"):
             return 0
         total = 0
         for filename in fixture_files():
@@ -77,12 +77,16 @@ async def get_once(settings: Settings, url: str, user: str) -> int:
 
     app = create_app(settings)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        auth = None
-        if settings.admin_password and user == "admin":
-            from aiohttp import BasicAuth
+        headers = {}
+        password = settings.admin_password
+        password_file = Path(settings.data_dir) / "admin-password"
+        if password is None and password_file.exists():
+            password = password_file.read_text(encoding="utf-8").strip()  # noqa: ASYNC240 - CLI
+        if password and user == "admin":
+            from aiohttp import encode_basic_auth
 
-            auth = BasicAuth("admin", settings.admin_password)
-        resp = await client.get(url, auth=auth)
+            headers["Authorization"] = encode_basic_auth("admin", password)
+        resp = await client.get(url, headers=headers)
         body = await resp.read()
         print(f"{resp.status} {resp.reason}")
         for key, value in resp.headers.items():

@@ -272,9 +272,15 @@ class ContentSession:
         path = P.normalize(path)
         if not self._tree.has_changes:
             parent = await self.node(path)
-            found = await self.store.read(
-                lambda r: r.children(parent.id, offset=offset, limit=limit)
-            )
+
+            def fetch(r: StoreReader) -> list[Node]:
+                return r.children(parent.id, offset=offset, limit=limit)
+
+            # A bounded page is a point read; an unbounded listing may be huge: thread it.
+            if limit is not None and limit <= 1000:
+                found = self.store.read_point(fetch)
+            else:
+                found = await self.store.read(fetch)
         else:
             found = await self._read(lambda tree: tree.children(path))
             found = found[offset : None if limit is None else offset + limit]
@@ -324,7 +330,7 @@ class ContentSession:
         return await self.store.read(lambda r: r.count_descendants(path, max_depth, limit))
 
     async def node_by_uuid(self, uuid: str) -> Node | None:
-        return self._readable(await self.store.read(lambda r: r.node_by_uuid(uuid)))
+        return self._readable(self.store.read_point(lambda r: r.node_by_uuid(uuid)))
 
     async def references(
         self, path: str, name: str | None = None, *, weak: bool = False
@@ -407,7 +413,7 @@ class ContentSession:
 
     async def _nodes(self, paths: Sequence[str]) -> dict[str, Node]:
         if not self._tree.has_changes:
-            found = await self.store.read(lambda r: r.nodes(paths))
+            found = self.store.read_point(lambda r: r.nodes(paths))
         else:
 
             def run(tree: Tree) -> dict[str, Node]:
