@@ -140,7 +140,12 @@ def _node_of(
             if not key.startswith(":"):
                 children.append((key, value))
             continue
-        if key in _SKIPPED or key[0] == ":" or "@" in key:
+        if key in _SKIPPED or key[0] == ":":
+            continue
+        if "@" in key:
+            base, _, suffix = key.rpartition("@")
+            if suffix == "TypeHint" and base not in obj:
+                raise InvalidValue(f"{path}: {key} has no value {base!r} to apply to")
             continue
         hint = obj.get(f"{key}@TypeHint")
         if hint is not None and not isinstance(hint, str):
