@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from repo_server.errors import (
     AccessDenied,
+    InvalidPath,
     InvalidValue,
     NodeNotFound,
     PropertyNotFound,
@@ -225,7 +226,7 @@ class ContentSession:
     # --- reads --------------------------------------------------------------------------------
     async def get_node(self, path: str) -> Node | None:
         """The node at `path`, or None (also when the user may not read it)."""
-        path = P.normalize(path)
+        path = self._path(path)
         if not self._tree.has_changes:
             return self._readable(await self.store.get_node(path))
         return self._readable(await self._read(lambda tree: tree.node(path)))
@@ -254,7 +255,7 @@ class ContentSession:
 
     async def get_property(self, path: str) -> Property:
         """The property at `path` (node path + '/' + name); PropertyNotFound if none."""
-        path = P.normalize(path)
+        path = self._path(path)
         parent = await self.get_node(P.parent(path)) if path != P.ROOT else None
         name = P.name(path)
         if parent is not None:
@@ -269,7 +270,7 @@ class ContentSession:
 
     async def children(self, path: str, *, offset: int = 0, limit: int | None = None) -> list[Node]:
         """Readable children of `path` in child order."""
-        path = P.normalize(path)
+        path = self._path(path)
         if not self._tree.has_changes:
             parent = await self.node(path)
 
@@ -294,7 +295,7 @@ class ContentSession:
 
         Unchanged content comes in one range query, grouped by parent in child order.
         """
-        path = P.normalize(path)
+        path = self._path(path)
         root = await self.node(path)
         if depth == 0:
             return NodeTree(root, [])
@@ -326,7 +327,7 @@ class ContentSession:
         return await self._read(walk)
 
     async def count_descendants(self, path: str, max_depth: int, limit: int) -> list[int]:
-        path = P.normalize(path)
+        path = self._path(path)
         return await self.store.read(lambda r: r.count_descendants(path, max_depth, limit))
 
     async def node_by_uuid(self, uuid: str) -> Node | None:
@@ -365,7 +366,7 @@ class ContentSession:
         `pages`: the same page-relative node under each ancestor page; `component`: ancestors
         within the node's own page content. All candidates come in one query per step.
         """
-        path = P.normalize(path)
+        path = self._path(path)
         chain = [path, *P.ancestors(path)]
         if mode == "ancestors":
             keys = [k for a in chain for k in (a, P.join(a, N.JCR_CONTENT))]
@@ -440,7 +441,7 @@ class ContentSession:
 
         Raises NodeExists, NodeNotFound (parent), ConstraintViolation, InvalidValue.
         """
-        path = P.normalize(path)
+        path = self._path(path)
         self._check_write(path)
         props = {self._name(k): self._property(v) for k, v in (properties or {}).items()}
         for name in props:
@@ -464,6 +465,17 @@ class ContentSession:
     def _name(self, name: str) -> str:
         return N.validate_name(name, self.registry.namespaces)
 
+    def _path(self, path: str) -> str:
+        """Normalize with the repository's namespaces (runtime-registered prefixes included).
+
+        The built-in mapping is tried first: its results are cached, and it serves nearly every
+        path; only a path with a registered prefix takes the slower second pass.
+        """
+        try:
+            return P.normalize(path)
+        except InvalidPath:
+            return P.normalize(path, namespaces=self.registry.namespaces)
+
     @staticmethod
     def _property(value: Any, type_: PropertyType | None = None) -> Property:
         if isinstance(value, Property):
@@ -474,7 +486,7 @@ class ContentSession:
         self, path: str, name: str, value: Any, type_: PropertyType | None = None
     ) -> None:
         """Set a property (None removes it); InvalidValue, ProtectedItem, NodeNotFound."""
-        path = P.normalize(path)
+        path = self._path(path)
         name = self._name(name)
         self._check_write(path)
         prop = None if value is None else self._property(value, type_)
@@ -486,12 +498,12 @@ class ContentSession:
         await self.set_property(path, name, None)
 
     async def set_primary_type(self, path: str, primary_type: str) -> None:
-        path = P.normalize(path)
+        path = self._path(path)
         self._check_write(path)
         await self._apply(ops.SetTypes(path, self._name(primary_type), None))
 
     async def set_mixins(self, path: str, mixins: Iterable[str]) -> None:
-        path = P.normalize(path)
+        path = self._path(path)
         self._check_write(path)
         await self._apply(ops.SetTypes(path, None, [self._name(m) for m in mixins]))
 
@@ -513,33 +525,33 @@ class ContentSession:
 
     async def remove(self, path: str) -> None:
         """Remove the node at `path` with its subtree."""
-        path = P.normalize(path)
+        path = self._path(path)
         self._check_write(path)
         await self.node(path)
         await self._apply(ops.Remove(path))
 
     async def move(self, source: str, destination: str) -> None:
         """Move a subtree; MoveIntoDescendant, NodeExists, NodeNotFound."""
-        source, destination = P.normalize(source), P.normalize(destination)
+        source, destination = self._path(source), self._path(destination)
         self._check_write(source)
         self._check_write(destination)
         await self.node(source)
         await self._apply(ops.Move(source, destination))
 
     async def rename(self, path: str, new_name: str) -> None:
-        path = P.normalize(path)
+        path = self._path(path)
         await self.move(path, P.join(P.parent(path), self._name(new_name)))
 
     async def copy(self, source: str, destination: str) -> None:
         """Copy a subtree; the copies get new `jcr:uuid`s and internal references follow."""
-        source, destination = P.normalize(source), P.normalize(destination)
+        source, destination = self._path(source), self._path(destination)
         self._check_write(destination)
         await self.node(source)
         await self._apply(ops.Copy(source, destination))
 
     async def order_before(self, path: str, before: str | None) -> None:
         """Place the node before its sibling named `before` (None: last)."""
-        path = P.normalize(path)
+        path = self._path(path)
         self._check_write(P.parent(path))
         await self._apply(ops.Order(path, before))
 
