@@ -75,6 +75,27 @@ class PluginContext:
     def add_routes(self, setup: Callable[[web.Application], None]) -> None:
         self.extensions.routes.append(setup)
 
+    def add_replication_preprocessor(self, preprocessor: Any, ranking: int = 0) -> None:
+        """Register a `repo_server.replication.ReplicationPreprocessor`: it may veto a
+        replication request (raise `ActivationRejected`) before anything is queued."""
+        from repo_server.replication.api import ReplicationPreprocessor
+
+        self.services.register(
+            ReplicationPreprocessor,
+            preprocessor,
+            {"service.ranking": ranking},
+        )
+
+    def add_replication_listener(self, listener: Any, ranking: int = 0) -> None:
+        """Register a `repo_server.replication.ReplicationListener` (queued, delivered, ...)."""
+        from repo_server.replication.api import ReplicationListener
+
+        self.services.register(
+            ReplicationListener,
+            listener,
+            {"service.ranking": ranking},
+        )
+
     def on_startup(self, fn: Startup) -> None:
         self.extensions.startups.append(fn)
 
