@@ -47,4 +47,10 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE TABLE IF NOT EXISTS namespace (prefix TEXT PRIMARY KEY, uri TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS node_type (name TEXT PRIMARY KEY, cnd TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS node_fts USING fts5(
+  text, tokenize = 'unicode61 remove_diacritics 2'
+);
 """
+# node_fts: rowid = node id, `text` = the node's STRING property values (issue 7). Kept with
+# its content (not contentless) so a row can be deleted by id and `snippet()` builds excerpts;
+# repo_server.query.indexing maintains it in the commit and rebuilds it when it is missing.
