@@ -23,6 +23,7 @@ from repo_server.model.values import (
     encode_properties,
 )
 from repo_server.nodetypes import check_constraints
+from repo_server.query.indexing import maintain as maintain_indexes
 from repo_server.session.tree import TNode, Tree
 from repo_server.store.base import NewRow, StoreWriter
 
@@ -327,7 +328,11 @@ def flush(
                 referrers=listed,
             )
 
-    # 7. The journal entry; its revision is the one every written row carries.
+    # 7. Property and full-text indexes (issue 7): entries of added/changed/removed/moved
+    # nodes, and a rebuild of any index whose /oak:index definition changed.
+    maintain_indexes(tree, writer, registry, gone_ids)
+
+    # 8. The journal entry; its revision is the one every written row carries.
     rev = writer.append_journal(user_id, tree.changes, committed_at)
     assert rev == revision
     return CommitResult(
