@@ -139,3 +139,35 @@ class ReplicationPermissionError(ReplicationError, Forbidden):
 
 class ActivationRejectedError(ReplicationError, Conflict):
     code = "activation-rejected"
+
+
+# --- CommerceSession (issue 5) --------------------------------------------------------------------
+class PaymentDeclinedError(PaymentError):
+    """The payment connector declined the charge; the cart is kept."""
+
+    status = 402
+    code = "payment-declined"
+
+
+class InvalidMoneyError(CommerceError, InvalidInput, ValueError):
+    """An amount that is not a finite decimal, or a currency that does not match."""
+
+    code = "invalid-money"
+
+
+class SensitiveFieldError(CommerceError, InvalidInput, ValueError):
+    """Card or payment data outside `submit_order` (spec §6.5): it is never stored."""
+
+    code = "sensitive-field"
+
+
+class CartCookieError(CommerceError, InvalidInput):
+    """The anonymous cart cookie is not one this server signed (tampered or foreign)."""
+
+    code = "cart-cookie"
+
+
+class InvalidCommerceRequest(CommerceError, InvalidInput):
+    """A malformed `/bin/commerce` request: bad JSON, a missing field, an unknown operation."""
+
+    code = "invalid-request"
