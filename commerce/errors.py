@@ -129,6 +129,27 @@ class ImporterError(CommerceError):
     code = "importer"
 
 
+class InvalidFeedError(ImporterError, InvalidInput):
+    """A catalog feed that cannot be imported; `details.errors` names each bad line or item."""
+
+    status = 422
+    code = "invalid-feed"
+
+
+class UnknownFeedFormatError(ImporterError, InvalidInput):
+    code = "unknown-feed-format"
+
+
+class InvalidImportRequestError(ImporterError, InvalidInput):
+    """An import request without a catalog or a file, or with an unusable option."""
+
+    code = "invalid-import-request"
+
+
+class ImportInProgressError(ImporterError, Conflict):
+    code = "import-in-progress"
+
+
 class ReplicationError(CommerceError):
     code = "replication"
 
