@@ -634,3 +634,10 @@ async def execute(
     access = session.access
     opts = options or QueryOptions()
     return await session.store.read(lambda r: _Run(r, query, registry, access, opts).run())
+
+
+async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[str, Node]:
+    """The readable nodes among `paths` (e.g. the `jcr:content` of hits), in one store call."""
+    access = session.access
+    found = await session.store.read(lambda r: r.nodes(paths))
+    return {p: n for p, n in found.items() if access.can_read(p)}
