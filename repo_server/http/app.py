@@ -38,7 +38,7 @@ def create_app(
     extensions: Extensions | None = None,
 ) -> web.Application:
     """Build the application; the repository opens in the app's cleanup context."""
-    from repo_server.http import content, replication_http, security_http, system
+    from repo_server.http import content, query_http, replication_http, security_http, system
 
     app = web.Application(
         middlewares=[error_middleware, security_http.auth_middleware],
@@ -76,6 +76,7 @@ def create_app(
     app.router.add_get("/system/version", version)
     system.setup_routes(app)
     security_http.setup_routes(app)
+    query_http.setup_routes(app)
     replication_http.setup_routes(app)
     for setup in ext.routes:
         setup(app)
