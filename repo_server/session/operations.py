@@ -172,7 +172,12 @@ class SetProperty:
             raise _conflict(
                 f"property {self.name} of {self.path} was changed by another session", self.path
             )
-        tree.set_property(self.path, self.name, self.prop)
+        try:
+            tree.set_property(self.path, self.name, self.prop)
+        except NodeExists as exc:
+            if ctx.replay:
+                raise _conflict(exc.message, self.path) from exc
+            raise
 
 
 @dataclass
@@ -269,6 +274,13 @@ class Order:
             if ctx.replay:
                 raise _conflict(f"{parent} was removed by another session", parent) from exc
             raise
+        found = tree.require(parent)
+        ptype, pmixins = _current_types(found)
+        if not ctx.registry.effective(ptype, pmixins).orderable:
+            # JCR: orderBefore on a parent without orderable child nodes is unsupported (§6.2).
+            raise ConstraintViolation(
+                f"the children of {parent} ({ptype}) are not orderable", path=self.path
+            )
         if self.siblings is None:
             self.siblings = names
         elif ctx.replay and sorted(names) != sorted(self.siblings):

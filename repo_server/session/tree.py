@@ -222,9 +222,12 @@ class Tree:
         parent = self.edit(parent_path)
         if self.get(path) is not None:
             raise NodeExists(f"a node already exists at {path}", path=path)
+        name = P.name(path)
+        if name in parent.props:
+            # Properties and children share one namespace per node (spec §4.4).
+            raise NodeExists(f"a property named {name} already exists at {parent_path}", path=path)
         t = TNode(path, primary, mixins, props)
         self.nodes[path] = t
-        name = P.name(path)
         parent.added.pop(name, None)
         parent.added[name] = None
         self.changes.append(Change("created", path))
@@ -299,6 +302,11 @@ class Tree:
                 t.dirty = True
                 self.changes.append(Change("deleted", P.join(path, name)))
         else:
+            if name not in t.props and self.get(P.join(path, name)) is not None:
+                # Properties and children share one namespace per node (spec §4.4).
+                raise NodeExists(
+                    f"a child node named {name} already exists at {path}", path=P.join(path, name)
+                )
             t.props[name] = prop
             t.dirty = True
             self.changes.append(Change("modified", P.join(path, name)))
