@@ -210,10 +210,14 @@ class SetTypes:
             self.added = autocreated_properties(
                 ctx.registry, primary, mixins, props, ctx.user_id, ctx.now
             )
-            # Protected items no definition covers any more go with the type (spec §7.10).
+            # Protected items no definition covers any more go with the type (spec §7.10):
+            # the repository wrote them under a named definition, so a residual one (such as
+            # nt:unstructured's `*`) does not keep them (jcr:uuid goes with mix:referenceable).
             old = ctx.registry.effective(*current)
             for pname in props:
-                if old.is_protected_property(pname) and not eff.property_definitions(pname):
+                if old.is_protected_property(pname) and not any(
+                    d.name == pname for d in eff.property_definitions(pname)
+                ):
                     self.dropped.append(pname)
         elif ctx.replay and current != self.expected:
             raise _conflict(f"the types of {self.path} were changed by another session", self.path)
