@@ -81,7 +81,7 @@ async def get_once(settings: Settings, url: str, user: str) -> int:
         password = settings.admin_password
         password_file = Path(settings.data_dir) / "admin-password"
         if password is None and password_file.exists():
-            password = password_file.read_text(encoding="utf-8").strip()  # noqa: ASYNC240 - CLI
+            password = password_file.read_text(encoding="utf-8").strip()
         if password and user == "admin":
             from aiohttp import encode_basic_auth
 

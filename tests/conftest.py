@@ -1,8 +1,8 @@
 """Shared fixtures.
 
-    settings (tmp data dir, admin password "admin-secret")
-      -> repository (opened Repository on the SQLite store)  -> session (admin ContentSession)
-      -> app (create_app(settings)) -> client (pytest-aiohttp client on 127.0.0.1, admin auth)
+settings (tmp data dir, admin password "admin-secret")
+  -> repository (opened Repository on the SQLite store)  -> session (admin ContentSession)
+  -> app (create_app(settings)) -> client (pytest-aiohttp client on 127.0.0.1, admin auth)
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ ADMIN_PASSWORD = "admin-secret"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), admin_password=ADMIN_PASSWORD, load_plugins=False)
+    return Settings(
+        data_dir=str(tmp_path / "data"), admin_password=ADMIN_PASSWORD, load_plugins=False
+    )
 
 
 @pytest.fixture
