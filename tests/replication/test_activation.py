@@ -151,7 +151,8 @@ async def test_binaries_and_identifiers_arrive_unchanged(pair: Pair) -> None:
     assert node.uuid == uuid
     big = node.properties["data"].value
     small = node.properties["small"].value
-    assert isinstance(big, Binary) and isinstance(small, Binary)
+    assert isinstance(big, Binary)
+    assert isinstance(small, Binary)
     assert await published.read_binary(big) == data
     assert await published.read_binary(small) == b"tiny"
 

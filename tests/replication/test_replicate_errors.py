@@ -131,10 +131,6 @@ async def test_anonymous_requests_are_refused_on_author(author: Client) -> None:
 
 async def test_without_an_agent_replication_is_unavailable(start_author: StartAuthor) -> None:
     author = await start_author(publish_url=None)
-    session = author.app[
-        "repository_key" if False else __import__("repo_server.http.keys").http.keys.repository_key
-    ].session("admin")
-    del session
     resp = await author.post(
         "/bin/replicate.json", data={"cmd": "Activate", "path": "/content"}, headers=ADMIN
     )
