@@ -371,6 +371,8 @@ class ContentSession:
         if mode == "ancestors":
             keys = [k for a in chain for k in (a, P.join(a, N.JCR_CONTENT))]
             found = await self._nodes(keys)
+            if path not in found:  # as in the other modes: no inheriting for a missing node
+                raise NodeNotFound(f"no node at {path}", path=path)
             for a in chain:
                 node = found.get(a)
                 if node is None:
