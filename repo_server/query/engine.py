@@ -236,16 +236,25 @@ class _Planner:
                 index = self._index_for(pred.name)
                 if index is not None:
                     low, high = V.range_bounds(pred.kind)
-                    lower = V.range_key(pred.lower, pred.kind) if pred.lower is not None else low
+                    # Inclusive unless the bound's key is exact: a lossy key may equal the
+                    # key of a value just inside the bound (see values.py).
+                    lower_sql, lower = ">=", low
+                    if pred.lower is not None:
+                        lower = V.range_key(pred.lower, pred.kind)
+                        if not pred.lower_inclusive and V.is_exact_key(pred.lower, pred.kind):
+                            lower_sql = ">"
                     upper_sql, upper = "<", high
                     if pred.upper is not None:
-                        upper_sql, upper = "<=", V.range_key(pred.upper, pred.kind)
+                        upper = V.range_key(pred.upper, pred.kind)
+                        if pred.upper_inclusive or not V.is_exact_key(pred.upper, pred.kind):
+                            upper_sql = "<="
                     out.append(
                         _Source(
                             "range",
                             f"index {index.name} ({pred.name} range)",
                             "SELECT {cols} FROM prop_index i CROSS JOIN node n ON n.id = i.node_id"
-                            f" WHERE i.index_name = ? AND i.value >= ? AND i.value {upper_sql} ?",
+                            f" WHERE i.index_name = ? AND i.value {lower_sql} ?"
+                            f" AND i.value {upper_sql} ?",
                             [index.name, lower, upper],
                         )
                     )
@@ -357,13 +366,14 @@ class _Run:
     def _count(self, rows: int, source: _Source) -> None:
         before = self.rows_read
         self.rows_read += rows
-        if source.kind == "traversal" and before // WARN_EVERY != self.rows_read // WARN_EVERY:
-            log.warning(
-                "query traversed %d nodes (%s); declare a property index under /oak:index "
-                "or restrict the path",
-                self.rows_read,
-                source.describe,
-            )
+        if source.kind == "traversal":
+            for mark in range(before // WARN_EVERY + 1, self.rows_read // WARN_EVERY + 1):
+                log.warning(
+                    "query traversed %d nodes (%s); declare a property index under /oak:index "
+                    "or restrict the path",
+                    mark * WARN_EVERY,
+                    source.describe,
+                )
         if self.rows_read > self.options.read_limit:
             raise QueryLimitExceeded(
                 f"the query read more than {self.options.read_limit} nodes ({source.describe});"
@@ -500,6 +510,8 @@ class _Run:
                 break
         if wanted is not None and more:
             hits = hits[:wanted]
+        # Without an ordering, hits come in path order: stable across plans and pages.
+        hits.sort(key=lambda row: row.path)
         _sort(hits, query.orders)
         end = None if query.limit is None else query.offset + query.limit
         page = hits[query.offset : end]

@@ -46,9 +46,24 @@ FULLTEXT_VERSION: Final = "fulltext/1"
 BATCH: Final = 1000
 _ROWS_PER_INSERT: Final = 300  # 3 variables a row, under SQLite's old 999-variable ceiling
 _IDS_PER_STATEMENT: Final = 500
-# Properties never searched by text: identifiers and security internals.
+# Properties never searched by text: identifiers, user ids, resource types and templates (a
+# search for "admin" or "product" should not find every node created by admin or rendered as
+# a product), and security internals.
 _NOT_TEXT: Final = frozenset(
-    {N.JCR_UUID, "rep:password", "rep:authorizableId", "rep:principalName"}
+    {
+        N.JCR_UUID,
+        "jcr:createdBy",
+        "jcr:lastModifiedBy",
+        "cq:lastModifiedBy",
+        "jcr:mimeType",
+        "jcr:encoding",
+        N.SLING_RESOURCE_TYPE,
+        "sling:resourceSuperType",
+        "cq:template",
+        "rep:password",
+        "rep:authorizableId",
+        "rep:principalName",
+    }
 )
 
 

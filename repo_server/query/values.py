@@ -137,6 +137,18 @@ def range_key(bound: Literal_, kind: RangeKind) -> bytes:
     return STRING_TAG + str(bound).encode("utf-8")[:MAX_KEY_BYTES]
 
 
+def is_exact_key(bound: Literal_, kind: RangeKind) -> bool:
+    """The bound's key orders exactly like the bound: no stored value of another magnitude
+    shares it (numbers a double holds exactly, dates, strings shorter than the key cap)."""
+    if kind == "number":
+        assert isinstance(bound, int | float | Decimal)
+        as_float = float(bound)
+        return math.isfinite(as_float) and Decimal(repr(as_float)) == Decimal(bound)
+    if kind == "date":
+        return True
+    return len(str(bound).encode("utf-8")) < MAX_KEY_BYTES
+
+
 def range_bounds(kind: RangeKind) -> tuple[bytes, bytes]:
     """The smallest and (exclusive) largest key of the family of `kind`."""
     tag = {"number": NUMBER_TAG, "date": DATE_TAG, "string": STRING_TAG}[kind]
