@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from repo_server.config import Settings
+from repo_server.errors import InvalidInput
 from repo_server.model import names as N
 from repo_server.model.values import decode_properties
 from repo_server.store.base import StoreReader
@@ -64,6 +67,9 @@ def find_problems(reader: StoreReader) -> list[str]:
 
 
 async def check_store(settings: Settings) -> list[str]:
+    if not os.path.exists(settings.store_path):  # noqa: ASYNC240 - once, before opening
+        # Opening would create an empty store (and report its missing root): say what is wrong.
+        raise InvalidInput(f"no repository at {settings.store_path}", path=settings.store_path)
     store = SQLiteNodeStore(settings.store_path)
     await store.open()
     try:
