@@ -26,6 +26,9 @@ class CommerceSettings:
         default=False,
         metadata={"help": "base products inherit from folders up to the provider root"},
     )
+    render_cache: int = field(
+        default=256, metadata={"help": ".product.json bodies kept per store revision (0: off)"}
+    )
     products_root: str = field(
         default="/etc/commerce/products", metadata={"help": "root of the product data"}
     )

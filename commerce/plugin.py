@@ -27,5 +27,5 @@ def register(context: PluginContext) -> None:
     for name in settings.providers:
         registry.register(JcrCommerceServiceFactory(name, options), ranking=settings.jcr_ranking)
     context.add_node_types(files("commerce").joinpath("commerce.cnd").read_text("utf-8"))
-    context.add_renderer("product", "json", product_renderer(registry))
+    context.add_renderer("product", "json", product_renderer(registry, settings.render_cache))
     context.add_renderer("commerce", "json", commerce_renderer(registry))

@@ -258,11 +258,20 @@ class Product:
 
     # --- properties ------------------------------------------------------------------------
     def _raw(self, name: str, selector: str | None) -> PropertyValue | None:
-        keys = (f"{name}.{selector}", name) if selector else (name,)
+        # Straight on the stored Property maps: this runs for every axis of every variant.
+        if selector:
+            keys = (f"{name}.{selector}", name)
+            for node in self.chain:
+                props = node.raw.properties
+                for key in keys:
+                    prop = props.get(key)
+                    if prop is not None:
+                        return prop.python()
+            return None
         for node in self.chain:
-            for key in keys:
-                if key in node.properties:
-                    return node.properties[key]
+            prop = node.raw.properties.get(name)
+            if prop is not None:
+                return prop.python()
         return None
 
     @overload
@@ -463,11 +472,19 @@ class _Need(Exception):
 
 
 class ProductLoader:
-    """Builds Products from one `RepoSession`, reading chains in batches (see module doc)."""
+    """Builds Products from one `RepoSession`, reading chains in batches (see module doc).
+
+    Chains are memoised per node, so the 28 leaves of a family share the work of their common
+    ancestors and data; the memo is dropped when the session writes.
+    """
 
     def __init__(self, repo: RepoSession, options: ProductOptions | None = None) -> None:
         self.repo = repo
         self.options = options or ProductOptions()
+        self._generation = repo.generation
+        self._chains: dict[str, tuple[tuple[Node, ...], tuple[Node | None, ...]]] = {}
+        self._pages: dict[str, str | None] = {}
+        self._visiting: list[str] = []
 
     async def load(self, path: str) -> Product | None:
         """The product at `path`; None when missing or not product-typed.
@@ -486,16 +503,21 @@ class ProductLoader:
     async def load_many(self, paths: Iterable[str]) -> dict[str, Product]:
         """The products among `paths`, keyed by path; each round reads what every pending chain
         still lacks in one store query."""
+        if self._generation != self.repo.generation:
+            self._chains.clear()
+            self._pages.clear()
+            self._generation = self.repo.generation
         pending = [P.normalize(p) for p in paths]
         done: dict[str, Product] = {}
         for _ in range(64):
             needed: set[str] = set()
             still: list[str] = []
             for path in pending:
+                self._visiting.clear()
                 try:
                     product = self._build(path)
                 except _Need as need:
-                    needed.update(self._fetch_set(need.path))
+                    needed.update(fetch_set(need.path))
                     still.append(path)
                     continue
                 if product is not None:
@@ -506,13 +528,6 @@ class ProductLoader:
             pending = still
         raise ProductStructureError("product data nests too deeply", paths=pending)
 
-    @staticmethod
-    def _fetch_set(path: str) -> list[str]:
-        # A node comes with its ancestors (parents decide inheritance and the page) and the
-        # `image` child of each, so the chain and its images need no further reads.
-        lineage = [path, *P.ancestors(path)]
-        return [*lineage, *(P.join(p, C.NN_IMAGE) for p in lineage)]
-
     def _node(self, path: str) -> Node | None:
         if not self.repo.is_known(path):
             raise _Need(path)
@@ -520,15 +535,21 @@ class ProductLoader:
 
     def _build(self, path: str) -> Product | None:
         start = self._node(path)
-        if not is_product_or_variant_node(start):
+        if start is None or not is_product_or_variant_node(start):
             return None
-        assert start is not None
-        chain = self._chain(start)
-        images = tuple(self._image_of(n) for n in chain)
-        page = next(
-            (a for a in P.ancestors(path) if (n := self._node(a)) is not None and n.is_page), None
-        )
-        return Product(tuple(chain), images, page, self)
+        chain, images = self._chain(start)
+        return Product(chain, images, self._page(start.parent_path), self)
+
+    def _page(self, path: str | None) -> str | None:
+        """The nearest `cq:Page` at or above `path`."""
+        if path is None:
+            return None
+        if path in self._pages:
+            return self._pages[path]
+        node = self._node(path)
+        found = path if node is not None and node.is_page else self._page(_parent(path))
+        self._pages[path] = found
+        return found
 
     def _image_of(self, node: Node) -> Node | None:
         image_path = P.join(node.path, C.NN_IMAGE)
@@ -536,21 +557,28 @@ class ProductLoader:
             return None
         return self._node(image_path)
 
-    def _chain(self, start: Node) -> list[Node]:
-        chain: list[Node] = []
-        seen: set[str] = set()
-        node: Node | None = start
-        while node is not None:
-            if node.path in seen:
-                raise ProductStructureError(
-                    f"productData cycle at {node.path} (from {start.path})",
-                    path=start.path,
-                    cycle=[n.path for n in chain] + [node.path],
-                )
-            seen.add(node.path)
-            chain.append(node)
-            node = self._next_in_chain(node)
-        return chain
+    def _chain(self, node: Node) -> tuple[tuple[Node, ...], tuple[Node | None, ...]]:
+        memo = self._chains.get(node.path)
+        if memo is not None:
+            return memo
+        if node.path in self._visiting:
+            cycle = [*self._visiting[self._visiting.index(node.path) :], node.path]
+            raise ProductStructureError(
+                f"productData cycle at {node.path} (from {self._visiting[0]})",
+                path=self._visiting[0],
+                cycle=cycle,
+            )
+        self._visiting.append(node.path)
+        image = self._image_of(node)
+        following = self._next_in_chain(node)
+        if following is None:
+            result: tuple[tuple[Node, ...], tuple[Node | None, ...]] = ((node,), (image,))
+        else:
+            rest, rest_images = self._chain(following)
+            result = ((node, *rest), (image, *rest_images))
+        self._visiting.pop()
+        self._chains[node.path] = result
+        return result
 
     def _next_in_chain(self, node: Node) -> Node | None:
         data = node.string(C.PN_PRODUCT_DATA)
@@ -590,15 +618,54 @@ class ProductLoader:
         if top is None:
             return []
         leaves: list[str] = []
+        targets: list[str] = []
         stack = [top]
         while stack:
             node = stack.pop()
             kids = [k for k in self.repo.cached_children(node.path) or [] if is_variant_node(k)]
             if not kids and node.path != base and is_variant_node(node):
                 leaves.append(node.path)
+            data = node.string(C.PN_PRODUCT_DATA)
+            if data and data.startswith("/"):
+                targets.append(data)
             stack.extend(reversed(kids))
+        if targets:
+            # The whole reference tree's data in one query, instead of a round per hop.
+            await self.repo.nodes(lineages(t for t in targets if not self.repo.is_known(t)))
         found = await self.load_many(leaves)
         return [found[p] for p in leaves if p in found]
+
+
+def _parent(path: str) -> str | None:
+    return None if path == P.ROOT else P.parent(path)
+
+
+def lineages(paths: Iterable[str]) -> list[str]:
+    """`fetch_set` of many paths; shared ancestors are listed (and walked) once."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for raw in paths:
+        try:
+            path: str | None = P.normalize(raw)
+        except InvalidInput:
+            continue
+        while path is not None and path not in seen:
+            seen.add(path)
+            out.append(path)
+            out.append(P.join(path, C.NN_IMAGE))
+            path = _parent(path)
+    return out
+
+
+def fetch_set(path: str) -> list[str]:
+    """What to read with a node: its ancestors (parents decide inheritance and the page) and
+    the `image` child of each, so its chain and images need no further reads."""
+    try:
+        path = P.normalize(path)
+    except InvalidInput:
+        return []
+    lineage = [path, *P.ancestors(path)]
+    return [*lineage, *(P.join(p, C.NN_IMAGE) for p in lineage)]
 
 
 async def find_page_product(repo: RepoSession, node: Node) -> Node | None:

@@ -88,7 +88,11 @@ async def resolve_provider(resource: Node, registry: ProviderRegistry) -> Provid
     no factory, or when no factory is registered at all.
     """
     chain = [resource.path, *P.ancestors(resource.path)]
-    found = await resource.session.nodes([k for a in chain for k in (a, P.join(a, N.JCR_CONTENT))])
+    # The `image` children ride along: loading the resource's product needs exactly this
+    # lineage with them next, and one query then serves both.
+    found = await resource.session.nodes(
+        [k for a in chain for k in (a, P.join(a, N.JCR_CONTENT), P.join(a, C.NN_IMAGE))]
+    )
     name: str | None = None
     source: str | None = None
     for path in chain:

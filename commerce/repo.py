@@ -102,6 +102,9 @@ class RepoSession:
         self.content = session
         self._known: dict[str, Node | None] = {}
         self._kids: dict[str, tuple[str, ...]] = {}
+        # Bumped by every write, so readers holding derived data (the product loader's chain
+        # memo) know to drop it.
+        self.generation = 0
 
     @property
     def user_id(self) -> str:
@@ -208,6 +211,7 @@ class RepoSession:
     def _forget(self) -> None:
         self._known.clear()
         self._kids.clear()
+        self.generation += 1
 
     async def create(
         self, path: str, primary_type: str | None = None, props: Mapping[str, Any] | None = None

@@ -8,7 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from commerce.errors import InvalidFilterError, NotAProductError
-from commerce.http.render import json_properties, json_response, json_value
+from commerce.http.render import (
+    RenderCache,
+    json_bytes,
+    json_properties,
+    json_response,
+    json_value,
+)
 from commerce.product import AllOf, AxisFilter, Product, VariantFilter
 from commerce.providers import ProviderRegistry, product_of, resolve_provider
 from commerce.repo import Node, RepoSession
@@ -73,20 +79,38 @@ async def product_json(
     }
 
 
-def product_renderer(registry: ProviderRegistry) -> Renderer:
+def product_renderer(registry: ProviderRegistry, cache_size: int = 256) -> Renderer:
+    """The `.product.json` renderer; bodies are cached per store revision (`cache_size` 0: off).
+
+    Why a cache: a family of 28 references costs about 3 ms to resolve, while plain `.json`
+    answers from the repository's own per-revision render cache (docs/PERFORMANCE.md).
+    """
+    cache = RenderCache(cache_size)
+
     async def render(
         request: web.Request, session: ContentSession, path: str, selectors: tuple[str, ...]
     ) -> web.StreamResponse:
         del selectors
         # Parse first: a malformed filter is the client's error whatever the resource is.
-        filters = parse_filters(request.query.getall("filter", []))
+        raw_filters = request.query.getall("filter", [])
+        filters = parse_filters(raw_filters)
+        # Read the revision before rendering: a commit landing meanwhile makes the entry stale.
+        revision = session.store.head
+        key = (path, session.user_id, *raw_filters)
+        cacheable = not session.has_pending_changes
+        hit = cache.get(key, revision) if cacheable else None
+        if hit is not None:
+            return json_response(hit)
         resource = await _resource(session, path)
         resolution = await resolve_provider(resource, registry)
         service = await resolution.factory.get_commerce_service(resource)
         product = await product_of(resource, service)
         if product is None:
             raise NotAProductError(f"{path} is not a product", path=path)
-        return json_response(await product_json(product, resolution.name, filters))
+        body = json_bytes(await product_json(product, resolution.name, filters))
+        if cacheable:
+            cache.put(key, revision, body)
+        return json_response(body)
 
     return render
 

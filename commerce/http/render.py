@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -37,9 +38,34 @@ def json_properties(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
     return out
 
 
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def json_response(body: Any) -> web.Response:
-    return web.Response(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        content_type="application/json",
-        charset="utf-8",
-    )
+    raw = body if isinstance(body, bytes) else json_bytes(body)
+    return web.Response(body=raw, content_type="application/json", charset="utf-8")
+
+
+class RenderCache:
+    """Rendered bodies by (path, query, user), each valid for the store revision it was
+    rendered at: any commit makes every entry stale, so no invalidation is needed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, ...], tuple[int, bytes]] = OrderedDict()
+
+    def get(self, key: tuple[str, ...], revision: int) -> bytes | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] != revision:
+            return None
+        self._entries.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: tuple[str, ...], revision: int, body: bytes) -> None:
+        if self.size <= 0:
+            return
+        self._entries[key] = (revision, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
