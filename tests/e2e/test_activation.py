@@ -1,0 +1,139 @@
+"""Activation between two real processes: an author and a publish instance on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+from e2e_support import ADMIN_PASSWORD, StartServer, stop
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+ADMIN = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+
+
+def request(
+    url: str, fields: list[tuple[str, str]] | None = None, *, auth: bool = True
+) -> tuple[int, Any]:
+    data = urllib.parse.urlencode(fields).encode() if fields is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    if auth:
+        req.add_header("Authorization", ADMIN)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(), exc.code
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body.decode("utf-8", "replace")
+
+
+def make_page(author: str, path: str, title: str) -> None:
+    status, body = request(f"{author}{path}", [("jcr:primaryType", "cq:Page")])
+    assert status in (200, 201), body
+    status, body = request(
+        f"{author}{path}/jcr:content",
+        [("jcr:primaryType", "cq:PageContent"), ("jcr:title", title)],
+    )
+    assert status in (200, 201), body
+
+
+def set_title(author: str, path: str, title: str) -> None:
+    status, body = request(f"{author}{path}/jcr:content", [("jcr:title", title)])
+    assert status == 200, body
+
+
+def replicate(author: str, cmd: str, *paths: str) -> dict[str, Any]:
+    status, body = request(
+        f"{author}/bin/replicate.json", [("cmd", cmd), *(("path", p) for p in paths)]
+    )
+    assert status == 200, body
+    assert isinstance(body, dict)
+    return body
+
+
+def queue(author: str) -> dict[str, Any]:
+    status, body = request(f"{author}/etc/replication/agents.author/publish.queue.json")
+    assert status == 200, body
+    assert isinstance(body, dict)
+    return body
+
+
+def wait_for(check: Any, what: str, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def published(publish: str, path: str) -> tuple[int, Any]:
+    return request(f"{publish}{path}.json", auth=False)
+
+
+def test_activate_read_anonymously_on_publish_then_deactivate(start_server: StartServer) -> None:
+    publish = start_server("publish")
+    author = start_server("author", "--publish-url", publish.url)
+    make_page(author.url, "/content/e2e", "Site")
+    make_page(author.url, "/content/e2e/home", "Home")
+    assert published(publish.url, "/content/e2e/home")[0] == 404
+
+    body = replicate(author.url, "Activate", "/content/e2e/home")
+    assert body["paths"] == ["/content/e2e/home"]
+    _status, content = wait_for(
+        lambda: (
+            r if (r := published(publish.url, "/content/e2e/home/jcr:content"))[0] == 200 else None
+        ),
+        "the page on publish",
+    )
+    assert content["jcr:title"] == "Home"
+    assert content["cq:lastReplicationAction"] == "Activate"
+    assert published(publish.url, "/content/e2e")[0] == 200  # parent created with its type
+
+    replicate(author.url, "Deactivate", "/content/e2e/home")
+    wait_for(lambda: published(publish.url, "/content/e2e/home")[0] == 404, "deactivation")
+    assert queue(author.url)["state"] == "idle"
+    assert author.process.poll() is None
+    assert publish.process.poll() is None
+
+
+def test_publish_down_then_up_gets_everything_in_order_once(start_server: StartServer) -> None:
+    publish = start_server("publish")
+    author = start_server("author", "--publish-url", publish.url)
+    stop(publish)
+    make_page(author.url, "/content/e2e", "Site")
+    make_page(author.url, "/content/e2e/a", "A1")
+    make_page(author.url, "/content/e2e/b", "B")
+    replicate(author.url, "Activate", "/content/e2e/a", "/content/e2e/b")
+    set_title(author.url, "/content/e2e/a", "A2")
+    replicate(author.url, "Activate", "/content/e2e/a")
+    replicate(author.url, "Deactivate", "/content/e2e/b")
+    blocked = wait_for(
+        lambda: q if (q := queue(author.url))["state"] == "blocked" else None, "blocked"
+    )
+    assert [(e["action"], e["path"]) for e in blocked["entries"]] == [
+        ("Activate", "/content/e2e/a"),
+        ("Activate", "/content/e2e/b"),
+        ("Activate", "/content/e2e/a"),
+        ("Deactivate", "/content/e2e/b"),
+    ]
+    assert blocked["entries"][0]["lastError"]
+
+    publish = start_server("publish", port=publish.port)  # same data dir, same port
+    wait_for(lambda: queue(author.url)["state"] == "idle", "the queue to drain")
+    status, content = published(publish.url, "/content/e2e/a/jcr:content")
+    assert status == 200
+    assert content["jcr:title"] == "A2"
+    assert published(publish.url, "/content/e2e/b")[0] == 404
