@@ -394,3 +394,22 @@ async def test_a_subtree_shows_transient_changes_in_child_order(
 async def test_a_subtree_of_a_missing_node_fails(session: ContentSession) -> None:
     with pytest.raises(NodeNotFound):
         await session.subtree("/nope", None)
+
+
+async def test_a_commit_hook_that_fails_rolls_the_whole_save_back(
+    session: ContentSession,
+) -> None:
+    await make(session, "/a")
+    rows = store_rows(session.repository)
+    head = session.store.head
+
+    def hook(tree: object, writer: object) -> None:
+        raise ConstraintViolation("hook says no")
+
+    session.repository.commit_hooks.append(hook)
+    await session.add_node("/a/b")
+    await session.set_property("/a", "p", 1)
+    with pytest.raises(ConstraintViolation, match="hook says no"):
+        await session.save()
+    assert store_rows(session.repository) == rows
+    assert session.store.head == head
