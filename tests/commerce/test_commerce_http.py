@@ -185,3 +185,20 @@ async def test_plain_json_is_left_to_the_repository(client: Client) -> None:
     body = await get_json(client, f"{SHIRT}.json")
     assert body["price"] == "20.00"
     assert "variants" not in body
+
+
+async def test_a_commit_refreshes_a_cached_rendering(client: Client) -> None:
+    first = await get_json(client, f"{BANYAN}.product.json")
+    assert await get_json(client, f"{BANYAN}.product.json") == first
+    session = client.app[repository_key].session("admin")
+    await session.set_property(f"{BANYAN}/banyan_shirt_xl", "price", "19.00")
+    await session.save()
+    again = await get_json(client, f"{BANYAN}.product.json")
+    assert again["variants"][-1]["price"] == "19.00"
+    filtered = await get_json(client, f"{BANYAN}.product.json?filter=size:XL")
+    assert [v["price"] for v in filtered["variants"]] == ["19.00"]
+
+
+async def test_the_plugin_s_node_types_reach_the_repository(client: Client) -> None:
+    registry = client.app[repository_key].registry
+    assert registry.effective("nt:folder", ("cq:Commerce",)).includes("cq:Commerce")
