@@ -1,0 +1,170 @@
+"""CommerceQuery parameters, FacetParamHelper toggling (spec §10) and the JCR search provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from commerce.errors import QueryError
+from commerce.search import (
+    CommerceFacet,
+    CommerceFacetValue,
+    CommerceQuery,
+    FacetParamHelper,
+    JcrSearchProvider,
+    PaginationInfo,
+    SearchProviderRegistry,
+)
+from repo_server.session.session import Repository
+
+
+def test_from_params_reads_q_page_size_sort_and_facets() -> None:
+    query = CommerceQuery.from_params(
+        {
+            "q": "shirt",
+            "page": "2",
+            "pagesize": "5",
+            "sort": "name-asc",
+            "facet_color": ["red", "", "blue", "red"],
+            "facet_size": "M",
+            "other": "x",
+        }
+    )
+    assert query == CommerceQuery(
+        "shirt", 2, 5, "name-asc", {"color": ("red", "blue"), "size": ("M",)}
+    )
+    assert query.to_params() == [
+        ("q", "shirt"),
+        ("page", "2"),
+        ("pagesize", "5"),
+        ("sort", "name-asc"),
+        ("facet_color", "red"),
+        ("facet_color", "blue"),
+        ("facet_size", "M"),
+    ]
+    assert CommerceQuery().to_params() == [("q", "")]
+
+
+@pytest.mark.parametrize(("name", "value"), [("page", "-1"), ("page", "x"), ("pagesize", "0")])
+def test_bad_page_numbers_raise_query_error(name: str, value: str) -> None:
+    with pytest.raises(QueryError):
+        CommerceQuery.from_params({name: value})
+
+
+def _facets() -> list[CommerceFacet]:
+    return [
+        CommerceFacet(
+            "color",
+            "Color",
+            True,
+            (CommerceFacetValue("red", "red", 1, True), CommerceFacetValue("blue", "blue", 1)),
+        ),
+        CommerceFacet(
+            "size",
+            "Size",
+            False,
+            (CommerceFacetValue("M", "M", 1, True), CommerceFacetValue("L", "L", 1)),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("facet", "value", "expected"),
+    [
+        ("color", "blue", "facet_color=red&facet_color=blue&facet_size=M"),
+        ("color", "red", "facet_size=M"),
+        ("size", "L", "facet_color=red&facet_size=L"),
+        ("brand", "Acme Co", "facet_color=red&facet_size=M&facet_brand=Acme+Co"),
+    ],
+)
+def test_toggling_follows_the_spec_examples(facet: str, value: str, expected: str) -> None:
+    assert FacetParamHelper.toggle_facet_params(_facets(), facet, value) == expected
+
+
+def test_facet_params_and_empty_toggles() -> None:
+    assert FacetParamHelper.facet_params("brand", "A&B") == "facet_brand=A%26B"
+    only = [CommerceFacet("size", "Size", False, (CommerceFacetValue("M", "M", 1, True),))]
+    assert FacetParamHelper.toggle_facet_params(only, "size", "M") == ""
+
+
+def test_pagination_has_at_least_one_page() -> None:
+    assert PaginationInfo.of(10, 0, 0).total_pages == 1
+    assert PaginationInfo.of(10, 0, 21).total_pages == 3
+
+
+def test_the_best_ranked_search_provider_serves() -> None:
+    registry = SearchProviderRegistry()
+    low, high = JcrSearchProvider("/a"), JcrSearchProvider("/b")
+    registry.register(low, ranking=1)
+    registry.register(high, ranking=5)
+    assert registry.get() is high
+    assert registry.get("jcr") is high
+    assert registry.get("solr") is None
+
+
+async def test_text_matches_every_token_and_ranks_title_hits(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    result = await provider.search(CommerceQuery("red"), session)
+    assert [p.name for p in result.products] == ["red-hat", "red-shirt"]
+    both = await provider.search(CommerceQuery("red SHIRT"), session)
+    assert [p.name for p in both.products] == ["red-shirt"]
+    by_id = await provider.search(CommerceQuery("striped-shirt"), session)
+    assert by_id.pagination.total_results == 1
+
+
+async def test_facets_count_over_the_whole_result_with_disjunctive_counting(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    query = CommerceQuery(page_size=1, facets={"color": ("red",)})
+    result = await provider.search(query, session)
+    assert result.pagination.total_results == 3  # red shirt, striped shirt, red hat
+    assert len(result.products) == 1
+    colors = {v.id: (v.product_count, v.selected) for v in result.facets[0].values}
+    # Colour counts ignore the colour selection itself: every product shows.
+    assert colors == {"red": (3, True), "blue": (2, False), "green": (1, False)}
+    categories = {v.id: v.product_count for v in result.facets[2].values}
+    assert categories == {"shirts": 2, "hats": 1}
+    assert result.facets[0].multi_select
+    assert not result.facets[2].multi_select
+
+
+async def test_facets_or_within_and_across(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    either = await provider.search(CommerceQuery(facets={"color": ("green", "blue")}), session)
+    assert {p.name for p in either.products} == {"blue-shirt", "green-shirt", "striped-shirt"}
+    both = await provider.search(
+        CommerceQuery(facets={"color": ("red",), "category": ("hats",)}), session
+    )
+    assert [p.name for p in both.products] == ["red-hat"]
+
+
+async def test_sorts_and_unknown_sort_or_facet(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    down = await provider.search(CommerceQuery(sort_id="name-desc"), session)
+    assert [p.name for p in down.products][:2] == ["striped-shirt", "red-shirt"]
+    assert [s.id for s in down.sorts if s.selected] == ["name-desc"]
+    with pytest.raises(QueryError):
+        await provider.search(CommerceQuery(sort_id="price-sideways"), session)
+    with pytest.raises(QueryError):
+        await provider.search(CommerceQuery(facets={"brand": ("x",)}), session)
+
+
+class _Hide:
+    def can_read(self, path: str) -> bool:
+        return "red-hat" not in path
+
+    def can_write(self, path: str) -> bool:
+        return False
+
+
+async def test_search_leaves_out_unreadable_products(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    result = await provider.search(CommerceQuery("red"), catalog.session("bob", _Hide()))
+    assert [p.name for p in result.products] == ["red-shirt"]
