@@ -232,7 +232,7 @@ class ApplyPackage:
             if tree.get(node.path) is not None:
                 tree.remove(node.path)
             tree.add(node.path, node.primary, list(node.mixins), self._props(tree, node))
-        if kept_pages:
+        if kept_pages and ctx.registry.effective(root.primary, list(root.mixins)).orderable:
             # Content first, then the child pages publish already has (AEM's usual order).
             for node in rest:
                 if P.parent(node.path) == root.path:
