@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequen
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from commerce.errors import CurrencyError, InvalidMoneyError, PriceNotFoundError
+
+if TYPE_CHECKING:
+    from commerce.product import Product
 
 # --- classifiers (§5.3) ------------------------------------------------------------------------
 UNIT: Final = "UNIT"
@@ -498,15 +501,6 @@ def quantity_breakpoints(prices: Iterable[PriceInfo]) -> tuple[int, ...]:
     return tuple(sorted({p.min_quantity for p in prices if UNIT in p.types}))
 
 
-class HasProperties(Protocol):
-    """What pricing needs of a product: `Product.get_property` and its path."""
-
-    @property
-    def path(self) -> str: ...
-
-    def get_property(self, name: str, type: Any = None, **kw: Any) -> Any: ...
-
-
 def parse_tiers(raw: object, *, where: str) -> list[tuple[int, Decimal]]:
     """`priceTiers` values `"<minQty>=<amount>"`; InvalidMoneyError for a malformed one."""
     values = raw if isinstance(raw, list) else [raw]
@@ -520,7 +514,7 @@ def parse_tiers(raw: object, *, where: str) -> list[tuple[int, Decimal]]:
 
 
 def product_unit_prices(
-    product: HasProperties,
+    product: Product,
     locale: str,
     currency: str | None = None,
     *,

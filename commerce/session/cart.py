@@ -32,7 +32,7 @@ _KEY: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 _MAX_VALUE: Final = 1000
 
 
-def check_properties(properties: Mapping[str, Any] | None, *, allow_none: bool = False) -> None:
+def check_properties(properties: Mapping[Any, Any] | None, *, allow_none: bool = False) -> None:
     """User properties of a line: short names, string values without control characters;
     InvalidCommerceRequest otherwise (nothing is written)."""
     for key, value in (properties or {}).items():
@@ -68,7 +68,9 @@ class Line:
     def decode(cls, text: str) -> Line:
         path, quantity, props = JcrCommerceService.deserialize_cart_entry(text)
         line_id = props.pop("lineId", None) or str(uuid.uuid4())
-        snapshot = {k: props.pop(k) for k in ("price", "sku", "title") if k in props}
+        snapshot: dict[str, str] = {
+            k: props.pop(k) for k in ("price", "sku", "title") if k in props
+        }
         return cls(path, quantity, props, line_id, snapshot)
 
     def same_line(self, path: str, properties: Mapping[str, str]) -> bool:

@@ -70,6 +70,9 @@ class SessionOptions:
     seed_methods: bool = True
     cookie_max_age: int = 30 * 24 * 3600
     cookie_secure: bool = False
+    # Shoppers may buy what they can read, and anything under these roots: product data is
+    # not readable by anonymous visitors of a publish instance, only the pages are.
+    catalog_roots: tuple[str, ...] = ("/etc/commerce/products", "/var/commerce/products")
 
 
 def shopper_key(user_id: str | None, cart_id: str | None = None) -> str:

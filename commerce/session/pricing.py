@@ -70,7 +70,7 @@ class CartPricing:
     fired: tuple[str, ...]  # paths of the promotions that gave a discount
 
     def money(self, amount: Decimal) -> PriceInfo:
-        return PriceInfo(amount, self.currency, self.locale)
+        return PriceInfo(quantize(amount, self.currency), self.currency, self.locale)
 
 
 def _types(*names: str) -> frozenset[str]:

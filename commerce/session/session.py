@@ -123,7 +123,7 @@ class JcrCommerceSession:
         self.ctx = ctx
         self.shopper = shopper
         self.state = state
-        self.repo = RepoSession(content)  # product reads: the shopper's own access
+        self.content = content
         self._service_repo = RepoSession(manager.service_session(repository))
         self._locale = normalize_locale(ctx.locale)
         self._products: dict[str, Product | None] = {}
@@ -199,12 +199,21 @@ class JcrCommerceSession:
             except Exception:
                 self._products[path] = None
                 return None
-            node = await self.repo.get(norm)
             found = None
+            node = None
+            if self._may_buy(norm):
+                node = await self._service_repo.get(norm)
             if node is not None and is_product_or_variant_node(node):
                 found = await adapt_to_product(node, self.manager.registry)
             self._products[path] = found
         return self._products[path]
+
+    def _may_buy(self, path: str) -> bool:
+        """The shopper can read the product, or it is catalog data (see SessionOptions)."""
+        roots = self.manager.options.catalog_roots
+        if any(P.is_same_or_descendant(path, root) for root in roots):
+            return True
+        return self.content.access.can_read(path)
 
     async def product_price_info(
         self, product: Product, filter: PriceSelector = None
@@ -473,7 +482,7 @@ class JcrCommerceSession:
             inapplicable.pop(path, None)
         return ordered(list(found.values())), list(inapplicable.values())
 
-    async def add_voucher(self, code: str) -> None:
+    async def add_voucher(self, code: object) -> None:
         """VoucherError when no valid voucher has this code; adding it twice does nothing."""
         if not isinstance(code, str) or not code.strip():
             raise VoucherError("a voucher code is required", shopper_message="Enter a code.")
@@ -492,7 +501,7 @@ class JcrCommerceSession:
 
         await self._mutate(change)
 
-    async def remove_voucher(self, code: str) -> None:
+    async def remove_voucher(self, code: object) -> None:
         wanted = code.strip() if isinstance(code, str) else ""
 
         async def change(work: _Work) -> None:
@@ -552,7 +561,7 @@ class JcrCommerceSession:
     async def _is_sensitive(self, key: str) -> bool:
         return key.startswith(("card.", "payment.")) or key in await self._sensitive_names()
 
-    async def _check_details(self, delta: Mapping[str, object]) -> None:
+    async def _check_details(self, delta: Mapping[Any, object]) -> None:
         for key, value in delta.items():
             if not isinstance(key, str) or not _DETAIL_KEY.match(key) or key in _RESERVED_DETAILS:
                 raise InvalidCommerceRequest(f"{key!r} is not an order detail", key=str(key))
@@ -666,7 +675,7 @@ class JcrCommerceSession:
         self,
         delta: Mapping[str, str] | None = None,
         *,
-        idempotency_key: str | None = None,
+        idempotency_key: object = None,
     ) -> PlacedOrder:
         """Validate, tokenise and authorize the payment, store the order with the unit prices
         paid and empty the cart (one save), then hand it to fulfilment.
@@ -680,6 +689,7 @@ class JcrCommerceSession:
             not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200
         ):
             raise InvalidCommerceRequest("the idempotency key must be 1-200 characters")
+        idem = idempotency_key if isinstance(idempotency_key, str) else None
         sensitive: dict[str, str] = {}
         public: dict[str, str] = {}
         for key, value in delta.items():
@@ -693,8 +703,8 @@ class JcrCommerceSession:
         manager = self.manager
         async with manager.submit_lock(), manager.locked([self.shopper.cart_path]):
             service = manager.service_session(self.repository)
-            if idempotency_key is not None:
-                existing = await self._order_by_key(service, idempotency_key)
+            if idem is not None:
+                existing = await self._order_by_key(service, idem)
                 if existing is not None:
                     return existing
             state = CartState.from_node(
@@ -711,7 +721,9 @@ class JcrCommerceSession:
                         details[f"shipping.{name}"] = details[f"billing.{name}"]
             shipping, payment = await self._validate(details)
             pricing = await self._price(state, products, details=details)
-            total = PriceInfo(pricing.total, pricing.currency, pricing.locale, {POST_TAX})
+            total = PriceInfo(
+                pricing.total, pricing.currency, pricing.locale, frozenset({POST_TAX})
+            )
             connector = manager.payment()
             try:
                 token = await connector.tokenize(payment, sensitive)
@@ -722,7 +734,7 @@ class JcrCommerceSession:
             authorization = await connector.authorize(token, total, state.order_id)
             try:
                 order = await self._store_order(
-                    service, state, pricing, details, token, idempotency_key, shipping
+                    service, state, pricing, details, token, idem, shipping
                 )
             except BaseException:
                 await connector.void(authorization)

@@ -5,7 +5,7 @@ settings (tests/conftest.py) -> publish_settings (role publish)
 repository (tests/conftest.py) + manager -> shop (test shop, campaigns, /var/commerce started)
   -> shopper(user_id) -> a JcrCommerceSession factory for unit-level tests
 publish_settings + extensions -> app -> client (anonymous shopper on a publish instance),
-  login(client, user) logs a client in through /j_security_check; users alice and bob exist
+  -> shoppers (users alice and bob); login(client, user) logs in through /j_security_check
 """
 
 from __future__ import annotations
@@ -100,10 +100,17 @@ async def _start(aiohttp_client: AiohttpClient, app: web.Application, demo: bool
     client = await aiohttp_client(app)
     repository = app[repository_key]
     await load_shop(repository.session("admin"), demo=demo)
+    return client
+
+
+@pytest.fixture
+async def shoppers(client: Client) -> tuple[str, ...]:
+    """The users alice and bob (password PASSWORD) on the client's instance."""
+    repository = client.app[repository_key]
     manager = security_of(repository)
     for user in ("alice", "bob"):
         await users.create_user(manager, repository.session("admin"), user, PASSWORD, {})
-    return client
+    return ("alice", "bob")
 
 
 @pytest.fixture

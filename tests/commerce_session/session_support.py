@@ -53,15 +53,17 @@ SHOP_DOC: Final[dict[str, Any]] = {
     "cq:commerceProvider": "jcr",
     "tee": _product("24.00", **{"jcr:title": "Logo Tee", "identifier": "TEE-1"}),
     "jacket": _product("119.00", **{"jcr:title": "Rain Jacket", "identifier": "JKT-1"}),
-    "mittens": _product(
-        "10.00", **{"jcr:title": "Mittens", "priceTiers": ["10=9.00", "50=8.00"]}
-    ),
+    "mittens": _product("10.00", **{"jcr:title": "Mittens", "priceTiers": ["10=9.00", "50=8.00"]}),
     "ebook": _product("10.00", **{"jcr:title": "E-book", "vatFree": "true"}),
     "shirt": {
         **_product("14.00", **{"jcr:title": "Shirt", "cq:productVariantAxes": ["size"]}),
         "price.EUR": "13.00",
         "price.EUR@TypeHint": "Decimal",
-        "shirt_s": {"jcr:primaryType": "nt:unstructured", "cq:commerceType": "variant", "size": "S"},
+        "shirt_s": {
+            "jcr:primaryType": "nt:unstructured",
+            "cq:commerceType": "variant",
+            "size": "S",
+        },
         "shirt_m": {
             "jcr:primaryType": "nt:unstructured",
             "cq:commerceType": "variant",

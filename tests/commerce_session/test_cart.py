@@ -1,4 +1,4 @@
-"""The cart of a JcrCommerceSession: adding, merging, modifying, deleting, totals (spec §6.2-§6.3)."""
+"""The cart of a JcrCommerceSession: add, merge, modify, delete, totals (spec §6.2-§6.3)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,10 @@ async def test_the_same_product_and_properties_merge_into_one_line(shopper: Shop
     first = await session.add_cart_entry(tee, 1, {"engraving": "A"})
     again = await session.add_cart_entry(tee, 2, {"engraving": "A"})
     other = await session.add_cart_entry(tee, 1, {"engraving": "B"})
-    assert again.line_id == first.line_id and again.quantity == 3
-    assert other.index == 1 and session.cart_entry_count == 2
+    assert again.line_id == first.line_id
+    assert again.quantity == 3
+    assert other.index == 1
+    assert session.cart_entry_count == 2
 
 
 async def test_entries_are_renumbered_after_a_delete(shopper: Shopper) -> None:
@@ -106,12 +108,14 @@ async def test_a_read_only_entry_cannot_be_changed(shopper: Shopper) -> None:
 async def test_quantity_tiers_price_the_line(shopper: Shopper) -> None:
     session = await shopper("alice")
     mittens = await product(session, MITTENS)
-    entry = await session.add_cart_entry(mittens, 9)
-    assert entry.price(PriceFilter("LINE")) == "$90.00"
+    added = await session.add_cart_entry(mittens, 9)
+    assert added.price(PriceFilter("LINE")) == "$90.00"
     entry = await session.modify_cart_entry(0, 10)
-    assert entry is not None and entry.price(PriceFilter("LINE")) == "$90.00"
+    assert entry is not None
+    assert entry.price(PriceFilter("LINE")) == "$90.00"
     entry = await session.modify_cart_entry(0, 75)
-    assert entry is not None and entry.price(PriceFilter("LINE")) == "$600.00"
+    assert entry is not None
+    assert entry.price(PriceFilter("LINE")) == "$600.00"
     assert entry.price(PriceFilter("UNIT")) == "$8.00"
 
 
