@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from commerce.config import commerce_settings
+from commerce.http.cart import register_session
 from commerce.http.product import commerce_renderer, product_renderer
 from commerce.product import ProductOptions
 from commerce.providers import ProviderRegistry
@@ -29,3 +30,4 @@ def register(context: PluginContext) -> None:
     context.add_node_types(files("commerce").joinpath("commerce.cnd").read_text("utf-8"))
     context.add_renderer("product", "json", product_renderer(registry, settings.render_cache))
     context.add_renderer("commerce", "json", commerce_renderer(registry))
+    register_session(context, registry)
