@@ -256,6 +256,9 @@ def _check_uri(text: str) -> str:
     return text
 
 
+_DECIMAL_MAX_EXPONENT: Final = 1000
+
+
 def _check_long(number: int) -> int:
     if not _LONG_MIN <= number <= _LONG_MAX:
         raise InvalidValue(f"{number} is out of the range of a Long", value=str(number))
@@ -281,7 +284,8 @@ def parse_value(text: str, type_: PropertyType) -> Value:
             if "_" in text:
                 raise ValueError
             dec = Decimal(text.strip())
-            if not dec.is_finite():
+            # A huge exponent ('1e999999999') would be written out digit by digit when stored.
+            if not dec.is_finite() or abs(dec.adjusted()) > _DECIMAL_MAX_EXPONENT:
                 raise ValueError
             return dec
         if type_ is PropertyType.BOOLEAN:
