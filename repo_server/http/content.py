@@ -467,7 +467,7 @@ async def handle_patch(request: web.Request) -> web.StreamResponse:
         )
     try:
         document = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # Recursion: too deep
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
     if not isinstance(document, list):
         raise InvalidInput("a JSON Patch document is an array of operations")

@@ -1248,7 +1248,7 @@ async def import_content(ctx: PostContext) -> PostResult:
         )
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise InvalidInput(f"the :content is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise InvalidInput("the :content must be a JSON object")
