@@ -59,10 +59,9 @@ class CommerceSettings:
 def commerce_settings(settings: Settings) -> CommerceSettings:
     """The commerce settings that go with `settings`.
 
-    `repo_server.config.Settings` does not keep the other tables of its file yet, so this is
-    the defaults unless the settings object carries a `commerce` mapping.
+    The `[commerce]` table of the settings file arrives in `settings.tables`.
     """
-    table = getattr(settings, "commerce", None)
+    table = settings.tables.get("commerce")
     if isinstance(table, Mapping):
         return CommerceSettings.from_mapping(table)
     return CommerceSettings()

@@ -54,6 +54,10 @@ class Settings:
         default=True, metadata={"help": "load repo_server.plugins entry points"}
     )
     load_demo: bool = field(default=False, metadata={"help": "load fixtures on first start"})
+    tables: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict,
+        metadata={"help": "the settings file's other tables ([commerce], ...), for plugins"},
+    )
 
     @property
     def store_path(self) -> str:
@@ -96,20 +100,31 @@ def load_settings(
     """Layer the sources; unknown keys and bad values fail with the key's name."""
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}
+    tables: dict[str, Mapping[str, Any]] = {}
     if path:
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
-        for key, raw in data.get("repository", data).items():
+        # Settings live at the top level or in a [repository] table; every other table
+        # ([commerce], ...) is kept for the plugin that owns it.
+        flat = dict(data.get("repository", {}))
+        for key, raw in data.items():
+            if key == "repository":
+                continue
             if isinstance(raw, dict):
-                continue  # other tables ([commerce]) belong to plugins
-            if key not in fields:
+                tables[key] = raw
+            else:
+                flat[key] = raw
+        for key, raw in flat.items():
+            if key not in fields or key == "tables":
                 raise SettingsError(f"unknown setting {key!r} in {path}", setting=key)
             values[key] = _cast(key, raw, fields[key].type)
     env = os.environ if environ is None else environ
     for key, f in fields.items():
+        if key == "tables":
+            continue
         raw_env = env.get(_ENV_PREFIX + key.upper())
         if raw_env is not None:
             values[key] = _cast(key, raw_env, f.type)
@@ -119,4 +134,4 @@ def load_settings(
         if key not in fields:
             raise SettingsError(f"unknown setting {key!r}", setting=key)
         values[key] = _cast(key, raw, fields[key].type)
-    return Settings(**values)
+    return Settings(**values, tables=tables)
