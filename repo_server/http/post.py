@@ -272,6 +272,23 @@ def _path(text: str, base: str | None = None, namespaces: N.NamespaceRegistry | 
         raise IllegalNodeName(f"illegal path {text!r}: {exc}", path=text) from exc
 
 
+def _literal(text: str) -> str:
+    """A request path taken literally as a node path: no empty, `.` or `..` segment (traversal)."""
+    inner = text.strip("/")
+    if inner and any(seg in ("", ".", "..") for seg in inner.split("/")):
+        raise IllegalNodeName(f"illegal path {text[:200]!r}: empty or dot segment", path=text[:200])
+    return text
+
+
+def check_raw_path(request: web.Request) -> None:
+    """InvalidPath when the request path's percent-escapes are not UTF-8 (`%ff`, `%C3%28`)."""
+    raw = request.raw_path.split("?", 1)[0]
+    try:
+        urllib.parse.unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidPath("the request path is not percent-encoded UTF-8", path=raw[:200]) from None
+
+
 async def _unique_child(session: ContentSession, parent: str, name: str) -> str:
     candidate = name
     counter = 0
@@ -576,6 +593,7 @@ Operation = Callable[[PostContext], Awaitable[PostResult]]
 
 
 async def handle_post(request: web.Request) -> web.StreamResponse:
+    check_raw_path(request)
     params = await read_params(request)
     session = session_for(request)
     resource = await resolve(session, request.path)
@@ -736,9 +754,9 @@ class Modify:
             if not res.suffix:
                 return res.path, False
             suffix = res.suffix.split(".", 1)[0]
-            cand = res.path.rstrip("/") + suffix
+            cand = _literal(res.path.rstrip("/") + suffix)
         else:
-            cand = res.path
+            cand = _literal(res.path)
         if cand.endswith("/*"):
             return _path(cand[:-2] or "/", None, self.ns), True
         if cand.endswith("/") and cand != "/":
