@@ -8,6 +8,7 @@ by the error middleware, and carry the stable error `code` as an extra member.
 
 from __future__ import annotations
 
+import codecs
 import html
 import itertools
 import json
@@ -165,6 +166,7 @@ async def read_params(request: web.Request) -> Params:
 def _charset_of(pairs: list[tuple[str, str]]) -> str:
     for name, value in pairs:
         if name == "_charset_" and value.strip():
+            codecs.lookup(value.strip())  # LookupError for an unknown charset, even on ASCII
             return value.strip()
     return "utf-8"
 
