@@ -59,6 +59,16 @@ def _conflict(message: str, path: str) -> ConcurrentModification:
     return ConcurrentModification(f"{message}; refresh and try again", path=path)
 
 
+def _existing(tree: Tree, path: str, ctx: OpContext) -> TNode | Node:
+    """The node an operation works on; at replay, its absence means another session removed it."""
+    found = tree.get(path)
+    if found is None:
+        if ctx.replay:
+            raise _conflict(f"{path} was removed by another session", path)
+        raise NodeNotFound(f"no node at {path}", path=path)
+    return found
+
+
 def autocreated_properties(
     registry: NodeTypeRegistry,
     primary: str,
@@ -160,11 +170,7 @@ class SetProperty:
     expected: Property | None = _UNSEEN
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
-        found = tree.get(self.path)
-        if found is None:
-            if ctx.replay:
-                raise _conflict(f"{self.path} was removed by another session", self.path)
-            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        found = _existing(tree, self.path, ctx)
         current = found.props.get(self.name) if isinstance(found, TNode) else found.get(self.name)
         if self.expected is _UNSEEN:
             self.expected = current
@@ -192,11 +198,7 @@ class SetTypes:
     expected: tuple[str, list[str]] | None = None
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
-        found = tree.get(self.path)
-        if found is None:
-            if ctx.replay:
-                raise _conflict(f"{self.path} was removed by another session", self.path)
-            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        found = _existing(tree, self.path, ctx)
         current = _current_types(found)
         if self.expected is None:
             self.expected = current
@@ -234,11 +236,7 @@ class Remove:
     seen_revision: int | None = None
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
-        found = tree.get(self.path)
-        if found is None:
-            if ctx.replay:
-                raise _conflict(f"{self.path} was removed by another session", self.path)
-            raise NodeNotFound(f"no node at {self.path}", path=self.path)
+        found = _existing(tree, self.path, ctx)
         if self.seen_revision is None:
             self.seen_revision = (
                 found.base.revision
