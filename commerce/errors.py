@@ -192,3 +192,28 @@ class InvalidCommerceRequest(CommerceError, InvalidInput):
     """A malformed `/bin/commerce` request: bad JSON, a missing field, an unknown operation."""
 
     code = "invalid-request"
+
+
+# --- catalog versions and activation (issue 6) ----------------------------------------------------
+class NotInCatalogVersionError(CommerceError, NotFound):
+    """The product (or the product data a page needs) is not in the catalog version asked for."""
+
+    code = "not-in-catalog-version"
+
+
+class InvalidCatalogVersionError(CommerceError, InvalidInput):
+    """`catalogVersion` names neither `Staged` nor `Online`."""
+
+    code = "invalid-catalog-version"
+
+
+class NotProductDataError(CommerceError, InvalidInput):
+    """`commerce:sync` / `commerce:unsync` on a path outside the product data."""
+
+    code = "not-product-data"
+
+
+class CatalogSyncDisabledError(CommerceError, Forbidden):
+    """Catalog versions are changed on author only; publish receives the Online version."""
+
+    code = "catalog-sync-disabled"
