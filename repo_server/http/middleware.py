@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from repo_server.errors import RepoError, StaleRevision, Unauthorized, Unavailable
 
@@ -69,8 +70,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name in exc.headers:
                 resp.headers[name] = exc.headers[name]
         return resp
-    except (ValueError, UnicodeDecodeError) as exc:
-        # Malformed input that aiohttp surfaced while parsing (bad multipart, bad charset).
+    except (ValueError, UnicodeDecodeError, HttpProcessingError) as exc:
+        # Malformed input that aiohttp surfaced while parsing (bad multipart, bad charset;
+        # HttpProcessingError: a multipart part's headers that do not parse).
         return web.Response(
             status=400,
             body=error_body(400, "bad-request", f"malformed request: {exc}"),
