@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
-from session_support import load_shop
+from session_support import PASSWORD, Client, Shopper, load_shop, login
 
 from commerce.plugin import register
 from commerce.session import CommerceSessionManager, JcrCommerceSession, SessionContext
@@ -28,10 +27,6 @@ from repo_server.http.keys import repository_key
 from repo_server.security import users
 from repo_server.security.manager import security_of
 from repo_server.session.session import Repository
-
-Client = TestClient[web.Request, web.Application]
-Shopper = Callable[..., Awaitable[JcrCommerceSession]]
-PASSWORD = "shopper-secret-1"
 
 
 @pytest.fixture
@@ -121,11 +116,6 @@ async def client(aiohttp_client: AiohttpClient, app: web.Application) -> Client:
 @pytest.fixture
 async def demo_client(aiohttp_client: AiohttpClient, app: web.Application) -> Client:
     return await _start(aiohttp_client, app, demo=True)
-
-
-async def login(client: Client, user: str) -> None:
-    resp = await client.post("/j_security_check", data={"j_username": user, "j_password": PASSWORD})
-    assert resp.status == 200, await resp.text()
 
 
 @pytest.fixture

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
+from commerce.session import JcrCommerceSession
 from repo_server.loader import load_document
 from repo_server.server import fixture_files
 from repo_server.session.session import ContentSession
+
+# Shared with the tests through this module: `from conftest import ...` clashes across test
+# directories (pytest imports every directory's conftest.py as the one module `conftest`).
+Client = TestClient[web.Request, web.Application]
+Shopper = Callable[..., Awaitable[JcrCommerceSession]]
+PASSWORD: Final = "shopper-secret-1"
 
 SHOP: Final = "/etc/commerce/products/test-shop"
 TEE: Final = f"{SHOP}/tee"
@@ -202,3 +212,8 @@ async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> 
     body: dict[str, Any] = await resp.json()
     assert (resp.status, body["status"], body["code"]) == (status, status, code), body
     return body
+
+
+async def login(client: Client, user: str) -> None:
+    resp = await client.post("/j_security_check", data={"j_username": user, "j_password": PASSWORD})
+    assert resp.status == 200, await resp.text()

@@ -5,8 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import Shopper
-from session_support import EBOOK, JACKET, MITTENS, SHIRT, SHIRT_M, SHIRT_S, STANDARD, TEE
+from session_support import (
+    EBOOK,
+    JACKET,
+    MITTENS,
+    SHIRT,
+    SHIRT_M,
+    SHIRT_S,
+    STANDARD,
+    TEE,
+    Shopper,
+)
 
 from commerce.errors import (
     CartEntryIndexError,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Client, login
 from session_support import (
     CARD,
     DECLINED_CARD,
@@ -17,9 +16,11 @@ from session_support import (
     SHIRT,
     STANDARD,
     TEE,
+    Client,
     assert_error,
     card,
     checkout_details,
+    login,
 )
 
 from commerce.session.manager import COOKIE_NAME

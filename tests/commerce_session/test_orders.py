@@ -6,7 +6,6 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from conftest import Shopper
 from session_support import (
     CARD,
     DECLINED_CARD,
@@ -18,6 +17,7 @@ from session_support import (
     TEE,
     TEE_DEAL,
     TEN_PERCENT,
+    Shopper,
     address,
     card,
     checkout_details,
