@@ -6,6 +6,7 @@ from importlib.resources import files
 
 from commerce.config import commerce_settings
 from commerce.http.cart import register_session
+from commerce.http.catalog_versions import register_activation
 from commerce.http.product import commerce_renderer, product_renderer
 from commerce.product import ProductOptions
 from commerce.providers import ProviderRegistry
@@ -31,3 +32,5 @@ def register(context: PluginContext) -> None:
     context.add_renderer("product", "json", product_renderer(registry, settings.render_cache))
     context.add_renderer("commerce", "json", commerce_renderer(registry))
     register_session(context, registry)
+    # After `.product.json`: it adds `catalogVersion` to it (issue 6).
+    register_activation(context, registry)
