@@ -140,7 +140,7 @@ def _node_of(
             if not key.startswith(":"):
                 children.append((key, value))
             continue
-        if key in _SKIPPED or key[0] == ":":
+        if key in _SKIPPED or key.startswith(":"):
             continue
         if "@" in key:
             base, _, suffix = key.rpartition("@")
