@@ -26,6 +26,7 @@ from commerce.service import JcrCommerceService
 if TYPE_CHECKING:
     from commerce.product import Product
     from repo_server.model.node import Node as RepoNode
+    from repo_server.model.values import Property
 
 INTERNAL_KEYS: Final = frozenset({"lineId", "price", "sku", "title"})
 _KEY: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
@@ -96,6 +97,9 @@ class CartState:
     promotions: list[str] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)
     owner: str | None = None
+    # The node's properties as read: a write expects them unchanged (optimistic concurrency
+    # against writers outside this process's cart locks). None: not read, or written since.
+    stored: Mapping[str, Property] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_node(cls, path: str, node: RepoNode | None) -> CartState:
@@ -117,6 +121,7 @@ class CartState:
             promotions=_strings(props.get("promotions")),
             details=details,
             owner=str(props["owner"]) if props.get("owner") else None,
+            stored=node.properties,
         )
 
     def properties(self) -> dict[str, Any]:

@@ -35,10 +35,13 @@ from commerce.methods import DEFAULT_PAYMENT, DEFAULT_SHIPPING, PAYMENT_ROOT, SH
 from commerce.payment import PaymentConnector, TestPaymentConnector
 from commerce.promotions import CAMPAIGNS_ROOT, HandlerRegistry
 from commerce.providers import ProviderRegistry
+from commerce.session.cache import SharedCache, SharedReads
 from commerce.session.cart import CartState
 from commerce.session.orders import ORDERS_ROOT, SHOPPER_INDEX
 from repo_server.model import path as P
+from repo_server.model.values import make_property
 from repo_server.services import ServiceRegistry
+from repo_server.session.operations import AddNode, SetProperty
 from repo_server.session.session import ContentSession, Repository
 from repo_server.store.base import StoreWriter
 
@@ -112,6 +115,7 @@ class CommerceSessionManager:
         default_factory=weakref.WeakValueDictionary
     )
     _submit: asyncio.Lock | None = None
+    _shared: SharedCache | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def provider(self) -> str:
@@ -164,6 +168,18 @@ class CommerceSessionManager:
     def service_session(repository: Repository) -> ContentSession:
         """A session that bypasses ACLs: callers have authorized the shopper themselves."""
         return repository.session(SERVICE_USER)
+
+    def shared(self, repository: Repository) -> SharedReads:
+        """The products, campaigns and methods every session reads alike, as of now (see
+        `commerce.session.cache`): commits to carts and orders keep them, any other drops them."""
+        cache = self._shared
+        if cache is None or cache.store is not repository.store:
+            cache = self._shared = SharedCache(
+                self.service_session(repository),
+                self.registry,
+                (CARTS_ROOT, ORDERS_ROOT, FULFILMENT_ROOT),
+            )
+        return cache.reads()
 
     # --- locks -------------------------------------------------------------------------------
     def lock(self, path: str) -> asyncio.Lock:
@@ -295,21 +311,36 @@ class CommerceSessionManager:
             if not mine.details:
                 mine.details.update(anonymous.details)
             mine.owner = shopper.user_id
-            await write_cart(service, mine)
             await service.remove(anonymous_path)
+            write_cart(service, mine)
             await service.save()
 
 
-async def write_cart(session: ContentSession, state: CartState) -> None:
-    """Stage the cart node's properties (created on first write); the caller saves."""
+def write_cart(session: ContentSession, state: CartState) -> None:
+    """Queue the cart node's properties (the node is created on first write); the caller saves.
+
+    The operations are queued, not applied: the save applies them, so the whole write costs
+    that one store round trip. Nothing may read through `session` before the save. Each property
+    is expected to be as `state` read it, so a change by a writer outside the cart lock makes
+    the save fail with ConcurrentModification instead of being overwritten.
+    """
     props = state.properties()
     if state.exists:
+        stored = state.stored
         for name, value in props.items():
-            await session.set_property(state.path, name, value)
+            prop = None if value is None else make_property(value)
+            if stored is None:
+                session.queue(SetProperty(state.path, name, prop))
+            else:
+                session.queue(SetProperty(state.path, name, prop, stored.get(name)))
     else:
-        await session.add_node(
-            state.path,
-            "nt:unstructured",
-            properties={k: v for k, v in props.items() if v is not None},
+        session.queue(
+            AddNode(
+                state.path,
+                "nt:unstructured",
+                [],
+                {k: make_property(v) for k, v in props.items() if v is not None},
+            )
         )
         state.exists = True
+    state.stored = None

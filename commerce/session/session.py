@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,15 +52,13 @@ from commerce.money import (
     unit_price_for,
 )
 from commerce.payment import Authorization
-from commerce.product import Product, is_product_or_variant_node
+from commerce.product import Product
 from commerce.promotions import (
     PromotionInfo,
     PromotionManager,
     VoucherInfo,
     ordered,
 )
-from commerce.providers import adapt_to_product
-from commerce.repo import RepoSession
 from commerce.session.cart import CartEntry, CartState, Line, check_properties
 from commerce.session.context import SessionContext
 from commerce.session.manager import (
@@ -124,13 +122,8 @@ class JcrCommerceSession:
         self.shopper = shopper
         self.state = state
         self.content = content
-        self._service_repo = RepoSession(manager.service_session(repository))
         self._locale = normalize_locale(ctx.locale)
-        self._products: dict[str, Product | None] = {}
         self._pricing: CartPricing | None = None
-        self._promotions: PromotionManager | None = None
-        self._shipping: list[ShippingMethod] | None = None
-        self._payment: list[PaymentMethod] | None = None
         self.supports_clientside_promotion_resolution = False
 
     # --- locale (§6.1) ---------------------------------------------------------------------
@@ -153,17 +146,23 @@ class JcrCommerceSession:
         return self.manager.options.countries
 
     # --- methods ----------------------------------------------------------------------------
+    # Products, methods and campaigns come from the manager's shared copy (read once per content
+    # epoch for every shopper; `commerce.session.cache`), so they are as fresh as the store.
     async def _all_shipping(self) -> list[ShippingMethod]:
-        if self._shipping is None:
-            self._shipping = await load_shipping_methods(
-                self._service_repo, self.manager.provider()
-            )
-        return self._shipping
+        shared = self.manager.shared(self.repository)
+        provider = self.manager.provider()
+        found = shared.shipping.get(provider)
+        if found is None:
+            found = shared.shipping[provider] = await load_shipping_methods(shared.repo, provider)
+        return found
 
     async def _all_payment(self) -> list[PaymentMethod]:
-        if self._payment is None:
-            self._payment = await load_payment_methods(self._service_repo, self.manager.provider())
-        return self._payment
+        shared = self.manager.shared(self.repository)
+        provider = self.manager.provider()
+        found = shared.payment.get(provider)
+        if found is None:
+            found = shared.payment[provider] = await load_payment_methods(shared.repo, provider)
+        return found
 
     def _country(self, details: Mapping[str, str]) -> str | None:
         prefix = "billing." if _truthy(details.get(SAME_ADDRESS)) else "shipping."
@@ -193,20 +192,23 @@ class JcrCommerceSession:
     # --- products and prices ---------------------------------------------------------------
     async def product(self, path: str) -> Product | None:
         """The product at `path` as the shopper may read it; None when there is none."""
-        if path not in self._products:
+        return (await self._products([path])).get(path)
+
+    async def _products(self, paths: Iterable[str]) -> dict[str, Product | None]:
+        """`product()` of each path, reading whatever is not known yet in one store query."""
+        buyable: dict[str, str] = {}
+        for path in paths:
             try:
                 norm = P.normalize(path)
             except Exception:
-                self._products[path] = None
-                return None
-            found = None
-            node = None
+                continue
             if self._may_buy(norm):
-                node = await self._service_repo.get(norm)
-            if node is not None and is_product_or_variant_node(node):
-                found = await adapt_to_product(node, self.manager.registry)
-            self._products[path] = found
-        return self._products[path]
+                buyable[path] = norm
+        if not buyable:
+            return {}
+        shared = self.manager.shared(self.repository)
+        found = await shared.load_products(list(buyable.values()))
+        return {path: found[norm] for path, norm in buyable.items()}
 
     def _may_buy(self, path: str) -> bool:
         """The shopper can read the product, or it is catalog data (see SessionOptions)."""
@@ -259,12 +261,8 @@ class JcrCommerceSession:
         return None if found is None else found.formatted
 
     async def _load_products(self, lines: list[Line]) -> dict[str, Product]:
-        out: dict[str, Product] = {}
-        for path in dict.fromkeys(x.path for x in lines):
-            found = await self.product(path)
-            if found is not None:
-                out[path] = found
-        return out
+        found = await self._products(dict.fromkeys(x.path for x in lines))
+        return {path: product for path, product in found.items() if product is not None}
 
     def _line_prices(self, product: Product, currency: str | None) -> list[PriceInfo]:
         return product_unit_prices(product, self._locale, currency)
@@ -329,7 +327,7 @@ class JcrCommerceSession:
             result = await change(work)
             pricing = await self._price(state, work.products)
             state.owner = self.shopper.user_id
-            await write_cart(service, state)
+            write_cart(service, state)
             await service.save()
             self.state, self._pricing = state, pricing
         if self.shopper.cookie_pending and self.shopper.cart_id is not None:
@@ -449,13 +447,9 @@ class JcrCommerceSession:
 
     # --- vouchers and promotions (§6.4) --------------------------------------------------------
     def _promotion_manager(self) -> PromotionManager:
-        if self._promotions is None:
-            self._promotions = PromotionManager(
-                self._service_repo,
-                self.manager.handlers.handlers,
-                self.manager.options.campaigns_root,
-            )
-        return self._promotions
+        return self.manager.shared(self.repository).promotion_manager(
+            self.manager.handlers.handlers, self.manager.options.campaigns_root
+        )
 
     async def _candidates(self, state: CartState) -> tuple[list[Any], list[Any]]:
         manager = self._promotion_manager()
@@ -806,7 +800,7 @@ class JcrCommerceSession:
         )
         state.clear()
         state.owner = self.shopper.user_id
-        await write_cart(service, state)
+        write_cart(service, state)
         await service.save()
         stored = await self._read_order(service, path)
         assert stored is not None
