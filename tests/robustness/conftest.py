@@ -25,7 +25,7 @@ BODY_LIMIT = 64 * 1024
 
 @pytest.fixture
 def robust_settings(settings: Settings) -> Settings:
-    return replace(settings, load_plugins=True, max_body_bytes=BODY_LIMIT)
+    return replace(settings, load_plugins=True, max_body_bytes=BODY_LIMIT, json_max_results=100_000)
 
 
 @pytest.fixture

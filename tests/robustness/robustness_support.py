@@ -166,10 +166,14 @@ async def send(client: Client, case: Case) -> aiohttp.ClientResponse:
     url = url_of(client, case.path)
     if case.anonymous:
         async with aiohttp.ClientSession() as anon:
-            resp = await anon.request(case.method, url, data=case.data, headers=headers)
+            resp = await anon.request(
+                case.method, url, data=case.data, headers=headers, allow_redirects=False
+            )
             await resp.read()
             return resp
-    return await client.session.request(case.method, url, data=case.data, headers=headers)
+    return await client.session.request(
+        case.method, url, data=case.data, headers=headers, allow_redirects=False
+    )
 
 
 async def check_case(client: Client, case: Case) -> None:

@@ -356,6 +356,8 @@ OPERATION_CASES = [
     post("import-bad-name", "/rt", imp('{"a|b": {}}')),
     post("import-bad-prop-name", "/rt", imp('{"a[1]": "x"}')),
     post("import-empty-name", "/rt", imp('{"": {}}')),
+    post("import-empty-prop-name", "/rt", imp('{"": 1}')),
+    post("import-empty-prop-null", "/rt", imp('{"": null}')),
     post("import-bad-primary", "/rt", imp('{"n": {"jcr:primaryType": "nt:bogus"}}')),
     post("import-primary-not-string", "/rt", imp('{"n": {"jcr:primaryType": 5}}')),
     post("import-primary-array", "/rt", imp('{"n": {"jcr:primaryType": ["nt:folder", "x"]}}')),
@@ -533,6 +535,7 @@ PATCH_CASES = [
     patch("value-bad-child-name", ops({"op": "add", "path": "/n", "value": {"a[1]": 1}})),
     patch("value-nested-array", ops({"op": "add", "path": "/n", "value": [[1]]})),
     patch("value-null", ops({"op": "add", "path": "/n", "value": None})),
+    patch("value-empty-prop-name", ops({"op": "add", "path": "/n", "value": {"": 1}})),
     patch("value-null-in-array", ops({"op": "add", "path": "/n", "value": [None]})),
     patch("value-huge-int", ops({"op": "add", "path": "/n", "value": 2**70})),
     patch(
