@@ -13,7 +13,7 @@ from repo_server.errors import InvalidInput, NodeNotFound
 from repo_server.model import path as P
 from repo_server.model.values import PropertyType
 from repo_server.session.content import ImportedNode, export_value, parse_document
-from repo_server.session.operations import AddNode
+from repo_server.session.operations import ImportTree
 from repo_server.session.session import ContentSession, Repository
 from repo_server.store.sqlite import SQLiteNodeStore
 
@@ -50,16 +50,22 @@ async def load_document(
     nodes = parse_document(doc, root)
     count = 0
     fresh = not await session.exists(root)
+    batch: list[ImportedNode] = []
     for item in nodes:
         if fresh:
-            session.queue(AddNode(item.path, item.primary, item.mixins, item.props))
+            batch.append(item)
         else:
             await _merge(session, item)
         count += 1
         if count % BATCH == 0:
+            if batch:
+                session.queue(ImportTree(batch))
+                batch = []
             await session.save()
             if progress:
                 progress(count)
+    if batch:
+        session.queue(ImportTree(batch))
     await session.save()
     if progress:
         progress(count)

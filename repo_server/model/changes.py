@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 ChangeKind = Literal["created", "modified", "deleted", "moved", "copied", "ordered", "mixins"]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change in execution order, in Sling's vocabulary (`Modification` / `ModificationType`).
 
     `created`/`deleted` name a node path (`deleted` may name a property path); `modified` names a
     property path; `moved`/`copied` carry `argument` = destination; `ordered` carries the name of
-    the sibling the node was placed before (None = last).
+    the sibling the node was placed before (None = last). A NamedTuple: a bulk load makes one
+    per node.
     """
 
     kind: ChangeKind

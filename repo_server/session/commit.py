@@ -60,7 +60,7 @@ def validate(tree: Tree, registry: NodeTypeRegistry) -> None:
     for path, t in list(tree.nodes.items()):
         if t is None:
             continue
-        if not (t.dirty or t.new or t.moved):
+        if not (t.dirty or t.new or t.moved) or t.checked:
             continue
         if t.new or t.types_dirty:
             registry.check_primary(t.primary)

@@ -12,7 +12,7 @@ import uuid as _uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from repo_server.errors import (
     ConcurrentModification,
@@ -23,8 +23,10 @@ from repo_server.errors import (
 )
 from repo_server.model import names as N
 from repo_server.model import path as P
+from repo_server.model.changes import Change
 from repo_server.model.node import Node
-from repo_server.model.values import Property, PropertyType
+from repo_server.model.values import Property, PropertyType, convert_property
+from repo_server.nodetypes import check_constraints
 from repo_server.session.tree import TNode, Tree
 
 if TYPE_CHECKING:
@@ -373,3 +375,171 @@ def check_writable_path(path: str) -> None:
 
 
 Validator = Callable[[Tree], None]
+
+
+@dataclass
+class _TypePlan:
+    """What every new node of one (primary type, mixins) needs: computed once per import."""
+
+    effective: Any
+    autocreated: list[tuple[str, Property | None]]  # None: a repository-supplied value
+    mandatory: tuple[str, ...]
+    mandatory_children: tuple[str, ...]
+    autocreated_children: tuple[tuple[str, str | None], ...]
+
+
+@dataclass
+class ImportTree:
+    """Add a batch of new nodes (bulk loads), parents before children.
+
+    One operation resolves, validates and adds many nodes in a single pass, with per-type work
+    (effective type, auto-created items, mandatory items) done once per type instead of once
+    per node: a bulk load spends its time here (docs/PERFORMANCE.md). The nodes it makes are
+    marked validated, so the commit's validation pass skips them. Values generated here
+    (`jcr:uuid`, `jcr:created`) are written back into the items, so a replay is identical.
+    Use it in queued sessions (`ContentSession.queue`); nothing else may touch its nodes in
+    the same save.
+    """
+
+    items: list[Any]  # repo_server.session.content.ImportedNode
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        registry = ctx.registry
+        plans: dict[tuple[str, tuple[str, ...]], _TypePlan] = {}
+        parents: dict[str, TNode] = {}
+        made: list[TNode] = []
+        changes = tree.changes
+        for item in self.items:
+            path: str = item.path
+            cut = path.rfind("/")
+            parent_path = path[:cut] if cut > 0 else P.ROOT
+            name = path[cut + 1 :]
+            parent = parents.get(parent_path)
+            if parent is None:
+                parent = self._existing_parent(tree, ctx, parent_path, path)
+                parents[parent_path] = parent
+            peff = registry.effective(parent.primary, parent.mixins)
+            _, primary = peff.child_definition(name, item.primary)
+            if peff.is_protected_child(name):
+                raise ProtectedItem(f"child node {path} is protected", path=path)
+            key = (primary, tuple(item.mixins))
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = self._plan(registry, primary, item.mixins)
+            props: dict[str, Property] = item.props
+            own = plan.effective
+            for pname, prop in props.items():
+                found = own.property_definition(pname, prop.type, prop.multiple)
+                if found is None:
+                    raise ConstraintViolation(
+                        f"no definition of {primary} allows the property {pname} at {path}",
+                        path=path,
+                        property=pname,
+                    )
+                defn, target = found
+                if defn.protected:
+                    raise ProtectedItem(f"property {pname} is protected", name=pname, path=path)
+                if target != prop.type:
+                    props[pname] = prop = convert_property(prop, target)
+                if defn.constraints:
+                    check_constraints(defn, prop, name=pname)
+            for aname, value in plan.autocreated:
+                if aname not in props:
+                    props[aname] = value if value is not None else _supplied(aname, ctx)
+            for mname in plan.mandatory:
+                if mname not in props:
+                    raise ConstraintViolation(
+                        f"mandatory property {mname} of {path} is missing",
+                        path=path,
+                        property=mname,
+                    )
+            if name in parent.props:
+                raise NodeExists(f"{parent_path} has a property named {name}", path=path)
+            t = TNode(path, primary, list(item.mixins), props)
+            t.checked = True
+            tree.nodes[path] = t
+            parent.added[name] = None
+            parents[path] = t
+            changes.append(Change("created", path))
+            made.append(t)
+            for cname, ctype in plan.autocreated_children:
+                AddNode(P.join(path, cname), ctype).apply(tree, ctx)
+        for t in made:
+            plan = plans[(t.primary, tuple(t.mixins))]
+            for cname in plan.mandatory_children:
+                if not tree.exists(P.join(t.path, cname)):
+                    raise ConstraintViolation(
+                        f"mandatory child node {cname} of {t.path} is missing",
+                        path=t.path,
+                        child=cname,
+                    )
+
+    @staticmethod
+    def _existing_parent(tree: Tree, ctx: OpContext, parent_path: str, path: str) -> TNode:
+        try:
+            parent = tree.edit(parent_path)
+        except NodeNotFound as exc:
+            if ctx.replay:
+                raise _conflict(f"cannot add {path}: {exc.message}", path) from exc
+            raise
+        if tree.get(path) is not None:
+            if ctx.replay:
+                raise _conflict(f"a node already exists at {path}", path)
+            raise NodeExists(f"a node already exists at {path}", path=path)
+        return parent
+
+    @staticmethod
+    def _plan(registry: NodeTypeRegistry, primary: str, mixins: list[str]) -> _TypePlan:
+        registry.check_primary(primary)
+        for mixin in mixins:
+            registry.check_mixin(mixin)
+        eff = registry.effective(primary, mixins)
+        autocreated: list[tuple[str, Property | None]] = []
+        for defn in eff.autocreated_properties:
+            name = defn.name
+            if name in (N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES, "*"):
+                continue
+            if defn.default_values:
+                autocreated.append(
+                    (name, Property(defn.required_type, defn.multiple, tuple(defn.default_values)))
+                )
+            elif name in _SUPPLIED:
+                autocreated.append((name, None))
+        mandatory = tuple(
+            d.name
+            for d in eff.mandatory_properties
+            if d.name not in ("*", N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES)
+            and (d.autocreated or not d.protected)
+        )
+        return _TypePlan(
+            effective=eff,
+            autocreated=autocreated,
+            mandatory=mandatory,
+            mandatory_children=tuple(c.name for c in eff.mandatory_children if c.name != "*"),
+            autocreated_children=tuple(
+                (c.name, c.default_type) for c in eff.autocreated_children if c.name != "*"
+            ),
+        )
+
+
+_SUPPLIED: Final = frozenset(
+    {
+        N.JCR_UUID,
+        N.JCR_CREATED,
+        N.JCR_LAST_MODIFIED,
+        N.JCR_CREATED_BY,
+        N.JCR_LAST_MODIFIED_BY,
+        N.JCR_IS_CHECKED_OUT,
+    }
+)
+
+
+def _supplied(name: str, ctx: OpContext) -> Property:
+    """A repository-supplied auto-created value (spec §7.6)."""
+    if name == N.JCR_UUID:
+        return Property(PropertyType.STRING, False, (new_uuid(),))
+    if name in (N.JCR_CREATED, N.JCR_LAST_MODIFIED):
+        return Property(PropertyType.DATE, False, (ctx.now,))
+    if name in (N.JCR_CREATED_BY, N.JCR_LAST_MODIFIED_BY):
+        return Property(PropertyType.STRING, False, (ctx.user_id,))
+    return Property(PropertyType.BOOLEAN, False, (True,))

@@ -39,6 +39,7 @@ class TNode:
         "added",
         "base",
         "base_path",
+        "checked",
         "dirty",
         "id",
         "mixins",
@@ -74,6 +75,7 @@ class TNode:
         self.dirty = self.new
         self.types_dirty = self.new
         self.moved = False
+        self.checked = False  # validated by the operation that made it (bulk imports)
 
     def snapshot(self) -> Node:
         return Node(
