@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -254,15 +255,25 @@ _STYLES: Final[Mapping[str, _Style]] = MappingProxyType(
 )
 
 
+# Locales already normalized (every PriceInfo normalizes its own): bounded, valid ones only.
+_NORMALIZED: dict[str, str] = {}
+
+
 def normalize_locale(locale: str) -> str:
     """`ll_CC` (also from `ll-CC`); CurrencyError for something that is not a locale."""
     if not isinstance(locale, str):
         raise TypeError(f"a locale is a str, not {type(locale).__name__}")
+    known = _NORMALIZED.get(locale)
+    if known is not None:
+        return known
     found = _LOCALE.match(locale.strip())
     if found is None:
         raise CurrencyError(f"{locale!r} is not a locale (ll_CC)", locale=locale)
     language, country = found.group(1).lower(), found.group(2)
-    return f"{language}_{country.upper()}" if country else language
+    norm = f"{language}_{country.upper()}" if country else language
+    if len(_NORMALIZED) < 1024:
+        _NORMALIZED[locale] = norm
+    return norm
 
 
 def currency_for_locale(locale: str) -> str:
@@ -280,6 +291,8 @@ def currency_for_locale(locale: str) -> str:
 def check_currency(currency: str) -> str:
     if not isinstance(currency, str):
         raise TypeError(f"a currency is an ISO 4217 str, not {type(currency).__name__}")
+    if currency in ISO_CURRENCIES:
+        return currency
     code = currency.strip().upper()
     if code not in ISO_CURRENCIES:
         raise CurrencyError(f"{currency!r} is not an ISO 4217 currency", currency=currency)
@@ -293,6 +306,8 @@ def minor_units(currency: str) -> int:
 def to_decimal(amount: object) -> Decimal:
     """A Decimal amount: Decimal and int pass, float raises TypeError (money is never a
     float), a non-finite Decimal raises InvalidMoneyError."""
+    if type(amount) is Decimal and amount.is_finite():
+        return amount
     if isinstance(amount, bool | float):
         raise TypeError(f"money is a Decimal, not {type(amount).__name__} ({amount!r})")
     if isinstance(amount, int):
@@ -320,10 +335,17 @@ def parse_amount(text: object, *, field_name: str = "amount") -> Decimal:
         raise InvalidMoneyError(f"{text!r} is not a decimal", field=field_name) from exc
 
 
+_EXPONENTS: Final = tuple(Decimal(1).scaleb(-units) for units in range(5))
+
+
+def _exponent(currency: str) -> Decimal:
+    units = minor_units(currency)
+    return _EXPONENTS[units] if units < len(_EXPONENTS) else Decimal(1).scaleb(-units)
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor units, half up (cart arithmetic, §6.3)."""
-    exp = Decimal(1).scaleb(-minor_units(currency))
-    return to_decimal(amount).quantize(exp, rounding=ROUND_HALF_UP)
+    return to_decimal(amount).quantize(_exponent(currency), rounding=ROUND_HALF_UP)
 
 
 # --- formatting (§5.2) --------------------------------------------------------------------------
@@ -342,15 +364,20 @@ def _group(digits: str, sep: str) -> str:
 def builtin_format(amount: Decimal, currency: str, locale: str) -> str:
     """The deterministic formatter of §5.2 (no CLDR): half-even to minor units, the locale
     group's separators, the local symbol for the locale's own currency, else the ISO code."""
-    amount = to_decimal(amount)
-    currency = check_currency(currency)
+    return _format(to_decimal(amount), check_currency(currency), locale)
+
+
+# Pure in its arguments (equal amounts format alike: the amount is quantized first), and a
+# cart page shows the same few amounts again and again.
+@lru_cache(maxsize=4096)
+def _format(amount: Decimal, currency: str, locale: str) -> str:
     try:
         norm = normalize_locale(locale)
     except CurrencyError:
         norm = "en_US"
     style = _STYLES.get(norm, _EN)
     units = minor_units(currency)
-    rounded = amount.quantize(Decimal(1).scaleb(-units), rounding=ROUND_HALF_EVEN)
+    rounded = amount.quantize(_exponent(currency), rounding=ROUND_HALF_EVEN)
     negative = rounded < 0
     text = format(abs(rounded), "f")
     whole, _, frac = text.partition(".")
@@ -378,6 +405,9 @@ def format_price(amount: Decimal, currency: str, locale: str) -> str:
 
 
 # --- PriceInfo (§5.1) ---------------------------------------------------------------------------
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class PriceInfo:
     """An amount in a currency, shown for a locale, classified by `types`.
@@ -404,7 +434,8 @@ class PriceInfo:
             raise TypeError("min_quantity is an int")
         if self.min_quantity < 1:
             raise ValueError(f"min_quantity must be at least 1, not {self.min_quantity}")
-        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        extra = self.extra
+        object.__setattr__(self, "extra", MappingProxyType(dict(extra)) if extra else _NO_EXTRA)
 
     @classmethod
     def for_locale(

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Final
 
 from commerce import constants as C
 from commerce.methods import PaymentMethod, ShippingMethod
+from commerce.money import PriceInfo, product_unit_prices
 from commerce.product import Product, is_product_or_variant_node
 from commerce.promotions import PromotionHandler, PromotionManager
 from commerce.providers import ProviderRegistry, adapt_to_product
@@ -108,6 +110,27 @@ class SharedReads:
     promotions: PromotionManager | None = None
     shipping: dict[str, list[ShippingMethod]] = field(default_factory=dict)
     payment: dict[str, list[PaymentMethod]] = field(default_factory=dict)
+    unit_prices: dict[tuple[Product, str, str | None, Decimal | None], tuple[PriceInfo, ...]] = (
+        field(default_factory=dict)
+    )
+
+    def product_unit_prices(
+        self,
+        product: Product,
+        locale: str,
+        currency: str | None,
+        tax_rate: Decimal | None = None,
+    ) -> tuple[PriceInfo, ...]:
+        """`commerce.money.product_unit_prices`, remembered for the epoch (a Product and its
+        PriceInfos are immutable). Raises as that does; an error is not remembered."""
+        key = (product, locale, currency, tax_rate)
+        found = self.unit_prices.get(key)
+        if found is None:
+            found = tuple(product_unit_prices(product, locale, currency, tax_rate=tax_rate))
+            if len(self.unit_prices) >= PRODUCT_LIMIT:
+                self.unit_prices.clear()
+            self.unit_prices[key] = found
+        return found
 
     def promotion_manager(
         self, handlers: dict[str, PromotionHandler], root: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,7 +47,6 @@ from commerce.money import (
     currency_for_locale,
     first,
     normalize_locale,
-    product_unit_prices,
     select,
     unit_price_for,
 )
@@ -221,11 +220,8 @@ class JcrCommerceSession:
         self, product: Product, filter: PriceSelector = None
     ) -> list[PriceInfo]:
         """UNIT+PRE_TAX prices with tiers, then the UNIT+POST_TAX (VAT-inclusive) ones."""
-        prices = product_unit_prices(
-            product,
-            self._locale,
-            self._preferred_currency(),
-            tax_rate=self.manager.options.tax_rate,
+        prices = self.manager.shared(self.repository).product_unit_prices(
+            product, self._locale, self._preferred_currency(), self.manager.options.tax_rate
         )
         return select(prices, filter)
 
@@ -264,8 +260,10 @@ class JcrCommerceSession:
         found = await self._products(dict.fromkeys(x.path for x in lines))
         return {path: product for path, product in found.items() if product is not None}
 
-    def _line_prices(self, product: Product, currency: str | None) -> list[PriceInfo]:
-        return product_unit_prices(product, self._locale, currency)
+    def _line_prices(self, product: Product, currency: str | None) -> Sequence[PriceInfo]:
+        return self.manager.shared(self.repository).product_unit_prices(
+            product, self._locale, currency
+        )
 
     async def _price(
         self,
