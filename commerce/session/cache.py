@@ -40,6 +40,8 @@ from repo_server.store.sqlite import SQLiteNodeStore
 SCAN_LIMIT: Final = 200
 # Products kept per epoch; past it the product map starts over (a crawler walking the catalog).
 PRODUCT_LIMIT: Final = 20_000
+# Changed paths remembered for `changed_since`; past it the memory starts over.
+TOUCHED_LIMIT: Final = 10_000
 
 
 class ContentWatch:
@@ -52,6 +54,10 @@ class ContentWatch:
         self.epoch = 0
         self._generation: int | None = None
         self._revision = 0
+        # The last revision that changed each path (a node, or the node of a property) seen in
+        # the journal; nothing is known of revisions up to `_floor`.
+        self._touched: dict[str, int] = {}
+        self._floor = 0
 
     def current(self) -> int:
         """The epoch now; reads the journal (inline) when a commit happened since last time."""
@@ -59,13 +65,49 @@ class ContentWatch:
         if generation == self._generation:
             return self.epoch
         since = self._revision
-        first = self._generation is None
-        head, entries = self.store.read_point(lambda r: _entries_since(r, since))
-        if first or entries is None or any(not self._ignorable(c) for c in entries):
+        head, rows = self.store.read_point(lambda r: _entries_since(r, since))
+        if self._generation is None or rows is None:
             self.epoch += 1
+            self._touched.clear()
+            self._floor = head
+        else:
+            bump = False
+            for revision, changes in rows:
+                for change in changes:
+                    bump = bump or not self._ignorable(change)
+                    self._note(revision, change)
+            if bump:
+                self.epoch += 1
         self._revision = max(head, since)
         self._generation = generation
         return self.epoch
+
+    def changed_since(self, path: str, revision: int) -> bool:
+        """Whether a commit after `revision` changed the node at `path` or removed or moved an
+        ancestor, as far as the journal shows now (True when it cannot tell)."""
+        self.current()
+        if revision < self._floor:
+            return True
+        touched = self._touched
+        while True:
+            if touched.get(path, 0) > revision:
+                return True
+            if path == P.ROOT:
+                return False
+            path = P.parent(path)
+
+    def _note(self, revision: int, change: list[object]) -> None:
+        kind, path, argument = change[0], change[1], change[2]
+        for found in (path, argument) if kind in ("moved", "copied") else (path,):
+            if not isinstance(found, str):
+                continue
+            self._touched[found] = revision
+            if kind in ("modified", "deleted") and found != P.ROOT:
+                # A property path: the node it belongs to changed.
+                self._touched[P.parent(found)] = revision
+        if len(self._touched) > TOUCHED_LIMIT:
+            self._touched.clear()
+            self._floor = revision
 
     def _ignorable(self, change: list[object]) -> bool:
         kind, path, argument = change[0], change[1], change[2]
@@ -78,24 +120,24 @@ class ContentWatch:
         )
 
 
-def _entries_since(reader: StoreReader, since: int) -> tuple[int, list[list[object]] | None]:
-    """The head revision and the changes committed after `since` (None when there are more than
-    SCAN_LIMIT entries), read in one transaction."""
+Entries = list[tuple[int, list[list[object]]]]
+
+
+def _entries_since(reader: StoreReader, since: int) -> tuple[int, Entries | None]:
+    """The head revision and each revision's changes committed after `since` (None when there
+    are more than SCAN_LIMIT entries), read in one transaction."""
     rows = reader.execute(
         "SELECT rev, changes FROM journal WHERE rev > ? ORDER BY rev LIMIT ?",
         (since, SCAN_LIMIT + 1),
     )
     if len(rows) > SCAN_LIMIT:
         return reader.head_revision(), None
-    if not rows:
-        return since, []
-    changes: list[list[object]] = []
-    for _, blob in rows:
+    out: Entries = []
+    for revision, blob in rows:
+        assert isinstance(revision, int)
         assert isinstance(blob, bytes)
-        changes.extend(unpack(blob))
-    last = rows[-1][0]
-    assert isinstance(last, int)
-    return last, changes
+        out.append((revision, unpack(blob)))
+    return (out[-1][0] if out else since), out
 
 
 @dataclass(slots=True)

@@ -169,9 +169,7 @@ class CommerceSessionManager:
         """A session that bypasses ACLs: callers have authorized the shopper themselves."""
         return repository.session(SERVICE_USER)
 
-    def shared(self, repository: Repository) -> SharedReads:
-        """The products, campaigns and methods every session reads alike, as of now (see
-        `commerce.session.cache`): commits to carts and orders keep them, any other drops them."""
+    def shared_cache(self, repository: Repository) -> SharedCache:
         cache = self._shared
         if cache is None or cache.store is not repository.store:
             cache = self._shared = SharedCache(
@@ -179,7 +177,12 @@ class CommerceSessionManager:
                 self.registry,
                 (CARTS_ROOT, ORDERS_ROOT, FULFILMENT_ROOT),
             )
-        return cache.reads()
+        return cache
+
+    def shared(self, repository: Repository) -> SharedReads:
+        """The products, campaigns and methods every session reads alike, as of now (see
+        `commerce.session.cache`): commits to carts and orders keep them, any other drops them."""
+        return self.shared_cache(repository).reads()
 
     # --- locks -------------------------------------------------------------------------------
     def lock(self, path: str) -> asyncio.Lock:
@@ -277,8 +280,15 @@ class CommerceSessionManager:
             if cookie:
                 await self._merge_anonymous(service, shopper, cookie)
                 ctx.set_cookie(COOKIE_NAME, "", 0, True)
-        state = CartState.from_node(shopper.cart_path, await service.get_node(shopper.cart_path))
-        session = JcrCommerceSession(self, repository, content, ctx, shopper, state)
+        # Every commit up to `seen` is in what the read returns (the store's head moves after a
+        # commit's cache invalidation): a cart write may reuse the node unless a later one
+        # changed it.
+        seen = repository.store.head
+        node = await service.get_node(shopper.cart_path)
+        state = CartState.from_node(shopper.cart_path, node)
+        session = JcrCommerceSession(
+            self, repository, content, ctx, shopper, state, cart_read=(node, seen)
+        )
         ctx.attributes["commerce.session"] = session
         return session
 

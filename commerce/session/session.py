@@ -79,6 +79,7 @@ from commerce.session.orders import (
 )
 from commerce.session.pricing import CartPricing, PricedLine, price_cart
 from repo_server.model import path as P
+from repo_server.model.node import Node as RepoNode
 from repo_server.session.session import ContentSession, Repository
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class JcrCommerceSession:
         ctx: SessionContext,
         shopper: Shopper,
         state: CartState,
+        *,
+        cart_read: tuple[RepoNode | None, int] | None = None,
     ) -> None:
         self.manager = manager
         self.repository = repository
@@ -123,6 +126,8 @@ class JcrCommerceSession:
         self.content = content
         self._locale = normalize_locale(ctx.locale)
         self._pricing: CartPricing | None = None
+        # The cart node as `login` read it, with the store head before the read.
+        self._cart_read = cart_read
         self.supports_clientside_promotion_resolution = False
 
     # --- locale (§6.1) ---------------------------------------------------------------------
@@ -316,9 +321,7 @@ class JcrCommerceSession:
         written when anything raises."""
         async with self.manager.locked([self.shopper.cart_path]):
             service = self.manager.service_session(self.repository)
-            state = CartState.from_node(
-                self.shopper.cart_path, await service.get_node(self.shopper.cart_path)
-            )
+            state = CartState.from_node(self.shopper.cart_path, await self._current_cart(service))
             products = await self._load_products(state.lines)
             state.lines = [x for x in state.lines if x.path in products]
             work = _Work(state, products)
@@ -337,6 +340,18 @@ class JcrCommerceSession:
                 True,
             )
         return result
+
+    async def _current_cart(self, service: ContentSession) -> RepoNode | None:
+        """The stored cart node (under the cart's lock): the one `login` read when the journal
+        shows no commit to it since, else read again. A writer outside the lock that the journal
+        does not show yet is caught at save (the write expects the properties it read)."""
+        path = self.shopper.cart_path
+        read, self._cart_read = self._cart_read, None
+        if read is not None:
+            watch = self.manager.shared_cache(self.repository).watch
+            if not watch.changed_since(path, read[1]):
+                return read[0]
+        return await service.get_node(path)
 
     @staticmethod
     def _check_quantity(quantity: object, minimum: int) -> int:

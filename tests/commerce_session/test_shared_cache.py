@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from session_support import (
     JACKET,
+    MITTENS,
     STANDARD,
     TEE,
     TEN_PERCENT,
@@ -16,7 +17,8 @@ from session_support import (
     Shopper,
 )
 
-from commerce.session import CommerceSessionManager
+from commerce.product import Product
+from commerce.session import CommerceSessionManager, JcrCommerceSession
 from commerce.session.cache import SCAN_LIMIT
 from commerce.session.cart import CartState
 from commerce.session.manager import write_cart
@@ -144,3 +146,33 @@ async def test_a_cart_changed_behind_the_lock_is_not_overwritten(shopper: Shoppe
     write_cart(service, state)
     with pytest.raises(ConcurrentModification):
         await service.save()
+
+
+async def test_a_cart_written_after_login_is_read_again_before_the_next_write(
+    shopper: Shopper,
+) -> None:
+    first = await shopper("alice")
+    await first.add_cart_entry(await product_at(first, TEE))
+    second = await shopper("alice")  # has read the cart with the tee
+    third = await shopper("alice")
+    await third.add_cart_entry(await product_at(third, JACKET))
+    # Changed by a writer that takes no cart lock at all.
+    admin = second.repository.session("admin")
+    fourth = await shopper("alice")
+    await admin.set_property(second.shopper.cart_path, "vouchers", ["SPRING10"])
+    await admin.save()
+    await second.add_cart_entry(await product_at(second, MITTENS))
+    assert [e.product.path for e in second.cart_entries()] == [TEE, JACKET, MITTENS]
+    await fourth.add_cart_entry(await product_at(fourth, MITTENS))
+    assert [(e.product.path, e.quantity) for e in fourth.cart_entries()] == [
+        (TEE, 1),
+        (JACKET, 1),
+        (MITTENS, 2),
+    ]
+    assert fourth.state.vouchers == ["SPRING10"]
+
+
+async def product_at(session: JcrCommerceSession, path: str) -> Product:
+    found = await session.product(path)
+    assert found is not None
+    return found
