@@ -59,8 +59,10 @@ BUILTIN_NAMESPACES: Final[Mapping[str, str]] = {
 
 MAX_NAME_BYTES: Final = 150
 
-# Characters JCR forbids in a local name, plus the XML-invalid code points (spec §1.3).
-_ILLEGAL = re.compile(r"[/:\[\]|*\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters JCR forbids in a local name, the XML-invalid code points (spec §1.3), and every
+# control character (C0, DEL, C1): XML allows tab, CR, LF and DEL, but sling-http §1 says
+# names carry no control characters, and a name with a line break in it is never intended.
+_ILLEGAL = re.compile(r"[/:\[\]|*\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PREFIX = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 

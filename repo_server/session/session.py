@@ -547,6 +547,9 @@ class ContentSession:
     async def copy(self, source: str, destination: str) -> None:
         """Copy a subtree; the copies get new `jcr:uuid`s and internal references follow."""
         source, destination = self._path(source), self._path(destination)
+        # /jcr:system is the repository's own: its nodes (rep:system, version storage) have
+        # no place in content, so they are not copied out either.
+        ops.check_writable_path(source)
         self._check_write(destination)
         await self.node(source)
         await self._apply(ops.Copy(source, destination))
