@@ -125,7 +125,8 @@ class AclPolicy:
     Rules above the ACLs: administrators may do everything; a `rep:policy` subtree needs
     `jcr:readAccessControl` / `jcr:modifyAccessControl` on the node it controls; `/home` shows
     a user only their own node and is written only through the user manager; a read-only
-    instance (publish) refuses every write except a replication user's.
+    instance (publish) refuses every content write except a replication user's, also an
+    administrator's.
     """
 
     def __init__(
@@ -188,10 +189,12 @@ class AclPolicy:
         return self.has(path, PR.READ)
 
     def can_write(self, path: str) -> bool:
-        if self.is_admin:
-            return True
+        # A publish instance takes content only through replication (issue 3), from anyone:
+        # administrators manage users there through the user manager, not the content API.
         if self.read_only and not self.is_replication_user:
             return False
+        if self.is_admin:
+            return True
         owner = controlled_path(path)
         if owner is not None:
             return self.has(owner, PR.MODIFY_ACL)
