@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from repo_server.errors import NodeNotFound
 from repo_server.model import names as N
 from repo_server.model import path as P
-from repo_server.model.values import now
+from repo_server.model.values import Property, make_property, now
 from repo_server.replication.agents import AgentConfig, AgentManager
 from repo_server.replication.api import (
     RejectionReason,
@@ -32,7 +33,9 @@ from repo_server.replication.queue import QueueEntry, insert_entry, pending_entr
 from repo_server.security import privileges as PR
 from repo_server.security.acl import AclPolicy
 from repo_server.services import ServiceRegistry
+from repo_server.session.operations import OpContext, autocreated_properties
 from repo_server.session.session import AccessPolicy, AllowAll, ContentSession, Repository
+from repo_server.session.tree import TNode, Tree
 from repo_server.store.base import StoreWriter
 from repo_server.store.sqlite import now_ms
 
@@ -106,6 +109,55 @@ async def status_node(session: ContentSession, path: str) -> str:
     return path
 
 
+def _status_target(tree: Tree, path: str) -> str:
+    """`status_node` on a transient tree (inside a store call)."""
+    found = tree.get(path)
+    if found is None:
+        raise NodeNotFound(f"no node at {path}", path=path)
+    primary = found.primary if isinstance(found, TNode) else found.primary_type
+    if primary == N.CQ_PAGE:
+        content = P.join(path, N.JCR_CONTENT)
+        if tree.get(content) is not None:
+            return content
+    return path
+
+
+@dataclass
+class WriteStatus:
+    """A session operation: the replication status of many paths in one pass (queue it).
+
+    Each path's status goes on its page's `jcr:content` (else the node), which gets the mixin
+    `cq:ReplicationStatus` with its auto-created items if its type does not have it yet.
+    """
+
+    paths: tuple[str, ...]
+    action: str
+    user_id: str
+    stamp: datetime
+
+    def apply(self, tree: Tree, ctx: OpContext) -> None:
+        registry = ctx.registry
+        values = {
+            LAST_REPLICATED: make_property(self.stamp),
+            LAST_REPLICATED_BY: make_property(self.user_id),
+            LAST_ACTION: make_property(self.action),
+        }
+        for path in self.paths:
+            target = _status_target(tree, path)
+            t = tree.edit(target)
+            if not registry.effective(t.primary, t.mixins).includes(REPLICATION_STATUS):
+                registry.check_mixin(REPLICATION_STATUS)
+                mixins = [*t.mixins, REPLICATION_STATUS]
+                added: dict[str, Property] = autocreated_properties(
+                    registry, t.primary, mixins, t.props, ctx.user_id, ctx.now
+                )
+                tree.set_types(target, None, mixins)
+                for name, prop in added.items():
+                    tree.set_property(target, name, prop)
+            for name, prop in values.items():
+                tree.set_property(target, name, prop)
+
+
 class Replicator:
     """Replicates paths of one repository through its agents; see `replicate`."""
 
@@ -167,9 +219,13 @@ class Replicator:
     async def check_permissions(
         self, session: ContentSession, access: AccessPolicy, paths: Sequence[str]
     ) -> None:
-        """Every path exists and may be replicated by the user (all checked before any work)."""
+        """Every path exists and may be replicated by the user (all checked before any work).
+
+        One store read for every path (a request may name thousands)."""
+        found = await self.repository.store.read(lambda r: r.nodes(paths))
         for path in paths:
-            await session.node(path)
+            if path not in found or not access.can_read(path):
+                raise NodeNotFound(f"no node at {path}", path=path)
         refused = [p for p in paths if not can_replicate(access, p)]
         if refused:
             raise ReplicationPermissionError(
@@ -224,13 +280,8 @@ class Replicator:
         paths: Sequence[str],
         user_id: str,
     ) -> None:
-        stamp = now()
-        for path in paths:
-            target = await status_node(session, path)
-            await session.add_mixin(target, REPLICATION_STATUS)
-            await session.set_property(target, LAST_REPLICATED, stamp)
-            await session.set_property(target, LAST_REPLICATED_BY, user_id)
-            await session.set_property(target, LAST_ACTION, action.value)
+        """One queued operation and one save for the status of every path."""
+        session.queue(WriteStatus(tuple(paths), action.value, user_id, now()))
         await session.save()
 
     async def _enqueue(
