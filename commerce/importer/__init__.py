@@ -1,0 +1,1 @@
+"""Catalog import (commerce-api §13): feeds, ranked import handlers, the importer, polling."""

@@ -1,0 +1,282 @@
+"""Import handlers (commerce-api §13): how a feed becomes nodes, and the context they write to.
+
+A handler never writes to the session itself. It states the nodes it wants through
+`ImporterContext.put_node`, and the context's `TreePlan` compares them with what the repository
+holds (one subtree read before the import) and records only the operations that change
+something. That is what makes a re-import of the same feed write nothing, lets a dry run
+report exactly what a real run would do, and lets the importer put a product and its variants
+in one save. A deployment's handler with a higher `service.ranking` replaces the default; it
+can subclass `DefaultImportHandler` to extend it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, runtime_checkable
+
+from commerce import constants as C
+from commerce.importer.feed import FeedCategory, FeedProduct, FeedValue, FeedVariant
+from repo_server.model import path as P
+from repo_server.model.node import Node
+from repo_server.model.values import Property, make_property
+from repo_server.session.operations import AddNode, Operation, Remove, SetProperty
+from repo_server.session.session import ContentSession
+
+SLING_FOLDER: Final = "sling:Folder"
+NT_UNSTRUCTURED: Final = "nt:unstructured"
+# Properties an import never removes from a node it owns: the repository's bookkeeping.
+_KEEP: Final = frozenset(
+    {
+        "jcr:uuid",
+        "jcr:created",
+        "jcr:createdBy",
+        "jcr:lastModified",
+        "jcr:lastModifiedBy",
+        "jcr:isCheckedOut",
+        "jcr:baseVersion",
+        "jcr:versionHistory",
+        "jcr:predecessors",
+    }
+)
+
+
+@dataclass
+class Group:
+    """The operations of one unit that is saved whole: a product with its variants."""
+
+    ops: list[Operation] = field(default_factory=list)
+    added: set[str] = field(default_factory=set)
+    touched: set[str] = field(default_factory=set)
+    removed: list[str] = field(default_factory=list)
+
+
+class TreePlan:
+    """What the import wants, as the operations that turn the current tree into it."""
+
+    def __init__(self, existing: Iterable[Node]) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.kids: dict[str, list[str]] = {}
+        for node in existing:
+            self.nodes[node.path] = node
+            if node.path != P.ROOT:
+                self.kids.setdefault(node.parent_path, []).append(node.path)
+        self.removed: set[str] = set()
+        self.added: dict[str, AddNode] = {}
+        self.group = Group()
+
+    # --- reads ----------------------------------------------------------------------------------
+    def _gone(self, path: str) -> bool:
+        if not self.removed:
+            return False
+        while True:
+            if path in self.removed:
+                return True
+            if path == P.ROOT:
+                return False
+            path = P.parent(path)
+
+    def current(self, path: str) -> Node | None:
+        """The node the repository holds at `path` unless the plan removed it."""
+        node = self.nodes.get(path)
+        return None if node is None or self._gone(path) else node
+
+    def exists(self, path: str) -> bool:
+        return path in self.added or self.current(path) is not None
+
+    def children(self, path: str) -> list[Node]:
+        return [n for p in self.kids.get(path, ()) if (n := self.current(p)) is not None]
+
+    # --- writes ---------------------------------------------------------------------------------
+    def begin(self) -> None:
+        self.group = Group()
+
+    def end(self) -> Group:
+        group, self.group = self.group, Group()
+        return group
+
+    def put(
+        self,
+        path: str,
+        primary_type: str,
+        properties: Mapping[str, Any],
+        *,
+        exclusive: bool,
+        mixins: tuple[str, ...] = (),
+    ) -> None:
+        # A None value removes the property (merging writers use it to drop a local value).
+        props: dict[str, Property | None] = {
+            k: v if v is None or isinstance(v, Property) else make_property(v)
+            for k, v in properties.items()
+        }
+        group = self.group
+        group.touched.add(path)
+        pending = self.added.get(path)
+        if pending is not None:
+            for name, found in props.items():
+                if found is None:
+                    pending.props.pop(name, None)
+                else:
+                    pending.props[name] = found
+            return
+        node = self.current(path)
+        if node is not None and (node.primary_type != primary_type or node.mixins != mixins):
+            self.remove(path)
+            node = None
+        if node is None:
+            fresh = {k: v for k, v in props.items() if v is not None}
+            op = AddNode(path, primary_type, list(mixins), fresh)
+            self.added[path] = op
+            group.ops.append(op)
+            group.added.add(path)
+            return
+        for name, prop in props.items():
+            if node.properties.get(name) != prop and (prop is not None or name in node.properties):
+                group.ops.append(SetProperty(path, name, prop))
+        if exclusive:
+            for name in node.properties:
+                if name not in props and name not in _KEEP:
+                    group.ops.append(SetProperty(path, name, None))
+
+    def remove(self, path: str) -> None:
+        if self.current(path) is None:
+            pending = self.added.pop(path, None)
+            if pending is not None:
+                self.group.ops.append(Remove(path))
+            return
+        self.group.ops.append(Remove(path))
+        self.group.removed.append(path)
+        self.removed.add(path)
+
+    def prune(self, path: str) -> None:
+        """Remove what the repository holds under `path` that this group did not write."""
+        for child in self.children(path):
+            if child.path in self.group.touched:
+                self.prune(child.path)
+            else:
+                self.remove(child.path)
+
+
+@dataclass(eq=False)
+class ImporterContext:
+    """What one import run shares with its handler (commerce-api §13)."""
+
+    root_path: str
+    catalog_id: str
+    plan: TreePlan
+    session: ContentSession
+    title: str | None = None
+    provider: str | None = None
+    catalog_version: str = "Staged"
+    base_store: str | None = None
+    incremental: bool = False
+    express: bool = False
+    watermark: str | None = None
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    messages: list[str] = field(default_factory=list)
+    message_cap: int = 1000
+    save_batch_size: int = 1000
+    throttle_batch_size: int = 50000
+    bucket_size: int = 500
+
+    def message(self, text: str) -> None:
+        if len(self.messages) < self.message_cap:
+            self.messages.append(text)
+
+    def existing(self, path: str) -> Node | None:
+        """The node the repository holds at `path` (under the catalog), as the import sees it."""
+        return self.plan.current(path)
+
+    def put_node(
+        self,
+        path: str,
+        primary_type: str,
+        properties: Mapping[str, Any],
+        *,
+        exclusive: bool = True,
+        mixins: tuple[str, ...] = (),
+    ) -> str:
+        """Want a node at `path` with these properties; returns `path`.
+
+        `exclusive` nodes belong to the import: properties it no longer sends are removed.
+        Otherwise properties are merged and local ones kept (catalog and category folders).
+        """
+        self.plan.put(path, primary_type, properties, exclusive=exclusive, mixins=mixins)
+        return path
+
+    def remove_node(self, path: str) -> None:
+        self.plan.remove(path)
+
+
+@runtime_checkable
+class ImportHandler(Protocol):
+    """Turns feed items into nodes; each method returns the path it created or updated."""
+
+    async def create_catalog(self, ctx: ImporterContext, name: str) -> str: ...
+
+    async def create_category(
+        self, ctx: ImporterContext, values: FeedCategory, parent_path: str
+    ) -> str: ...
+
+    async def create_product(
+        self, ctx: ImporterContext, values: FeedProduct, parent_category_path: str
+    ) -> str: ...
+
+    async def create_variant_product(
+        self, ctx: ImporterContext, values: FeedVariant, base_product_path: str
+    ) -> str: ...
+
+    async def create_asset(
+        self, ctx: ImporterContext, values: Mapping[str, FeedValue], product_path: str
+    ) -> str: ...
+
+    async def delete_product(self, ctx: ImporterContext, path: str) -> None: ...
+
+
+class DefaultImportHandler:
+    """Writes the product data model of docs/CONTENT-FORMAT.md §2 under the catalog root:
+    folders for the catalog and its categories, a product node per product holding its
+    variants (nested as the feed nests them) and an `image` child per asset."""
+
+    async def create_catalog(self, ctx: ImporterContext, name: str) -> str:
+        props: dict[str, Any] = {"jcr:title": ctx.title or name}
+        if ctx.provider:
+            props[C.PN_COMMERCE_PROVIDER] = ctx.provider
+        return ctx.put_node(ctx.root_path, SLING_FOLDER, props, exclusive=False)
+
+    async def create_category(
+        self, ctx: ImporterContext, values: FeedCategory, parent_path: str
+    ) -> str:
+        props: dict[str, Any] = dict(values.properties)
+        props["jcr:title"] = values.title or P.name(values.path).replace("-", " ").title()
+        path = P.join(parent_path, P.name(values.path))
+        return ctx.put_node(path, SLING_FOLDER, props, exclusive=False)
+
+    async def create_product(
+        self, ctx: ImporterContext, values: FeedProduct, parent_category_path: str
+    ) -> str:
+        props: dict[str, Any] = {
+            "sling:resourceType": C.RT_PRODUCT,
+            C.PN_COMMERCE_TYPE: C.TYPE_PRODUCT,
+            **values.properties,
+        }
+        if values.variant_axes:
+            props[C.PN_PRODUCT_VARIANT_AXES] = list(values.variant_axes)
+        return ctx.put_node(P.join(parent_category_path, values.name), NT_UNSTRUCTURED, props)
+
+    async def create_variant_product(
+        self, ctx: ImporterContext, values: FeedVariant, base_product_path: str
+    ) -> str:
+        props: dict[str, Any] = {C.PN_COMMERCE_TYPE: C.TYPE_VARIANT, **values.properties}
+        return ctx.put_node(P.join(base_product_path, values.name), NT_UNSTRUCTURED, props)
+
+    async def create_asset(
+        self, ctx: ImporterContext, values: Mapping[str, FeedValue], product_path: str
+    ) -> str:
+        return ctx.put_node(P.join(product_path, C.NN_IMAGE), NT_UNSTRUCTURED, dict(values))
+
+    async def delete_product(self, ctx: ImporterContext, path: str) -> None:
+        ctx.remove_node(path)
