@@ -1,19 +1,32 @@
 """Commerce search (commerce-api §10): queries, results with facets, facet links, providers.
 
-`JcrSearchProvider` reads the candidates of a search with one repository query (every product
-and variant node below the root, through `repo_server.query.engine`, so the caller's read
-permissions apply), then matches text, applies the selected facets and counts facet values
-over the whole result, not the page, with disjunctive counting: a facet's counts are computed
-with every *other* facet applied, so choosing one colour still shows how many products the
-other colours have.
+`JcrSearchProvider` reads the base products below the search root with one repository query
+(through `repo_server.query.engine`, so the caller's read permissions apply; the query text
+narrows it through the full-text index), then their variants in one more store call, then
+matches text, applies the selected facets and counts facet values over the whole result, not
+the page, with disjunctive counting: a facet's counts are computed with every *other* facet
+applied, so choosing one colour still shows how many products the other colours have.
+
+Text matching: every whitespace-separated token of the query must occur, case-insensitively,
+at the start of a word of `jcr:title`, `jcr:description`, `identifier` or `summary` ("shirt"
+finds "T-Shirts", "hirt" does not). Word starts, not any substring, so that the full-text
+index can narrow the candidates (an FTS5 prefix query finds a superset) and a search stays
+cheap on a large catalog.
+
+Default facets (no `facets` configuration): one multi-select facet per variant axis of the
+matched products (`cq:productVariantAxes`, in order of appearance) and the single-select
+`category`: the product's `category` property, else the path of its folder below the search
+root (`men/shirts`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from decimal import Decimal, InvalidOperation
+from typing import Final, Protocol, runtime_checkable
 from urllib.parse import quote_plus
 
 from commerce import constants as C
@@ -22,17 +35,57 @@ from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.node import Node
 from repo_server.query import engine
-from repo_server.query.model import Group, PathPredicate, PropertyPredicate, Query
+from repo_server.query.model import (
+    FullTextPredicate,
+    Group,
+    PathPredicate,
+    PropertyPredicate,
+    Query,
+)
+from repo_server.services import ServiceRegistry
 from repo_server.session.session import ContentSession
 
 FACET_PREFIX: Final = "facet_"
 DEFAULT_PAGE_SIZE: Final = 20
+ALL: Final = -1  # page size: every hit on one page (QueryBuilder's p.limit=-1)
+DEFAULT_ROOT: Final = "/etc/commerce/products"
+CATEGORY: Final = "category"
 TEXT_PROPERTIES: Final = (N.JCR_TITLE, "jcr:description", C.PN_IDENTIFIER, "summary")
 SORTS: Final = (
     ("relevance", "Relevance"),
     ("name-asc", "Name (A-Z)"),
     ("name-desc", "Name (Z-A)"),
+    ("price-asc", "Price (low to high)"),
+    ("price-desc", "Price (high to low)"),
 )
+MAX_TOKENS: Final = 32
+_NUMBER: Final = re.compile(r"-?[0-9]{1,9}")
+_FACET_ID: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,99}")
+_WORD: Final = re.compile(r"\w+")
+# Above this many matched products their variants are read with one query of the search root
+# rather than one range read per product.
+_SUBTREE_READS: Final = 500
+
+
+class InvalidPageError(QueryError):
+    code = "invalid-page"
+
+
+class InvalidPageSizeError(QueryError):
+    code = "invalid-pagesize"
+
+
+class UnknownSortError(QueryError):
+    code = "unknown-sort"
+
+
+class UnknownFacetError(QueryError):
+    code = "unknown-facet"
+
+
+class InvalidSearchTextError(QueryError):
+    code = "invalid-search-text"
+
 
 Params = Mapping[str, "str | Sequence[str]"]
 
@@ -45,9 +98,16 @@ class CommerceQuery:
     sort_id: str | None = None
     facets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    @property
+    def all_results(self) -> bool:
+        return self.page_size == ALL
+
     @classmethod
     def from_params(cls, params: Params) -> CommerceQuery:
-        """`q`, `page` (int >= 0), `pagesize` (int >= 1), `sort`, `facet_<id>`; QueryError."""
+        """`q`, `page` (int >= 0), `pagesize` (int >= 1, or -1 for all), `sort`, `facet_<id>`.
+
+        Raises QueryError (InvalidPageError, InvalidPageSizeError) for a malformed number.
+        """
 
         def values(name: str) -> list[str]:
             raw = params.get(name)
@@ -55,14 +115,17 @@ class CommerceQuery:
                 return []
             return [raw] if isinstance(raw, str) else list(raw)
 
-        def number(name: str, minimum: int) -> int | None:
+        def number(name: str, error: type[QueryError], allow_all: bool) -> int | None:
             found = values(name)
             if not found:
                 return None
             text = found[0].strip()
-            if not text.isdigit() or int(text) < minimum:
-                raise QueryError(f"{name} must be an integer of at least {minimum}", param=name)
-            return int(text)
+            value = int(text) if _NUMBER.fullmatch(text) else None
+            minimum = 0 if name == "page" else 1
+            if value is None or (value < minimum and not (allow_all and value == ALL)):
+                wanted = f"an integer of at least {minimum}" + (" or -1 (all)" if allow_all else "")
+                raise error(f"{name} must be {wanted}, not {text[:40]!r}", param=name)
+            return value
 
         facets: dict[str, tuple[str, ...]] = {}
         for name in params:
@@ -73,8 +136,8 @@ class CommerceQuery:
         sort = values("sort")
         return cls(
             query_text=(values("q") or [""])[0],
-            page=number("page", 0) or 0,
-            page_size=number("pagesize", 1),
+            page=number("page", InvalidPageError, False) or 0,
+            page_size=number("pagesize", InvalidPageSizeError, True),
             sort_id=sort[0] if sort and sort[0] else None,
             facets=facets,
         )
@@ -123,6 +186,9 @@ class PaginationInfo:
 
     @classmethod
     def of(cls, page_size: int, current_page: int, total_results: int) -> PaginationInfo:
+        """`page_size` -1 (ALL): every result on one page."""
+        if page_size == ALL:
+            return cls(page_size, current_page, 1, total_results)
         pages = max(1, math.ceil(total_results / page_size))
         return cls(page_size, current_page, pages, total_results)
 
@@ -169,27 +235,41 @@ class FacetParamHelper:
         return "&".join(_pair(fid, v) for fid, chosen in selected for v in chosen)
 
 
+@runtime_checkable
 class CommerceSearchProvider(Protocol):
+    """The search integration hook (§10): a deployment registers another provider (Solr, a
+    remote engine) with a higher ranking in `SearchProviderRegistry`."""
+
     name: str
 
-    async def search(self, query: CommerceQuery, session: ContentSession) -> CommerceResult: ...
+    async def search(
+        self, query: CommerceQuery, session: ContentSession, *, root: str | None = None
+    ) -> CommerceResult: ...
+
+
+# The registry keys services by interface class; the Protocol is only compared, never built.
+_PROVIDER: Final[type[CommerceSearchProvider]] = CommerceSearchProvider  # type: ignore[type-abstract]
 
 
 class SearchProviderRegistry:
-    """Search providers by name with a ranking; the best ranked serves unless one is named."""
+    """Search providers by name with a ranking; the best ranked serves unless one is named.
 
-    def __init__(self) -> None:
-        self._providers: list[tuple[int, int, CommerceSearchProvider]] = []
+    Backed by the repository's ServiceRegistry (interface `CommerceSearchProvider`, property
+    `service.ranking`), so any plugin can register a provider there.
+    """
+
+    def __init__(self, services: ServiceRegistry | None = None) -> None:
+        self.services = services or ServiceRegistry()
 
     def register(self, provider: CommerceSearchProvider, *, ranking: int = 0) -> None:
-        self._providers.append((ranking, -len(self._providers), provider))
-        self._providers.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        self.services.register(
+            _PROVIDER, provider, {C.SERVICE_RANKING: ranking, "searchProvider": provider.name}
+        )
 
     def get(self, name: str | None = None) -> CommerceSearchProvider | None:
-        for _, _, provider in self._providers:
-            if name is None or provider.name == name:
-                return provider
-        return None
+        if name is None:
+            return self.services.get(_PROVIDER)
+        return self.services.get(_PROVIDER, searchProvider=name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,16 +279,22 @@ class FacetConfig:
     multi_select: bool = True
 
 
-DEFAULT_FACETS: Final = {
-    "color": FacetConfig("color", "Color"),
-    "size": FacetConfig("size", "Size"),
-    "category": FacetConfig("category", "Category", multi_select=False),
-}
-
-
 def _strings(node: Node, name: str) -> list[str]:
     prop = node.properties.get(name)
     return [str(v) for v in prop.values] if prop is not None else []
+
+
+def _price(node: Node) -> Decimal | None:
+    """The base product's own `price` (for data products, the resolved min-quantity-1 UNIT
+    price: a base product inherits from nothing above it)."""
+    prop = node.properties.get("price")
+    if prop is None or not prop.values:
+        return None
+    try:
+        value = Decimal(str(prop.values[0]))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
 
 
 @dataclass
@@ -216,71 +302,155 @@ class _Candidate:
     product: Node
     text: str
     title: str
+    price: Decimal | None
+    axes: tuple[str, ...]
     values: dict[str, set[str]]
 
 
+def _category(node: Node, root: str) -> set[str]:
+    own = _strings(node, CATEGORY)
+    if own:
+        return set(own)
+    parent = P.parent(node.path)
+    if parent != root and P.is_ancestor(root, parent):
+        return {parent[len(root) :].lstrip("/")}
+    return set()
+
+
+def _tokens(text: str) -> list[str]:
+    tokens = [t.casefold() for t in text.split()]
+    if len(tokens) > MAX_TOKENS:
+        raise InvalidSearchTextError(f"a search may have at most {MAX_TOKENS} words")
+    return tokens
+
+
+def _token_patterns(tokens: Sequence[str]) -> list[re.Pattern[str]]:
+    return [re.compile(r"(?<!\w)" + re.escape(t)) for t in tokens]
+
+
 class JcrSearchProvider:
-    """Searches the base products below `root` (see the module docstring)."""
+    """Searches the base products below a root (see the module docstring)."""
 
     name = "jcr"
 
     def __init__(
         self,
-        root: str,
+        root: str | None = None,
         facets: Mapping[str, FacetConfig] | None = None,
         options: engine.QueryOptions | None = None,
     ) -> None:
-        self.root = root
-        self.facets = dict(DEFAULT_FACETS if facets is None else facets)
+        self.root = root or DEFAULT_ROOT
+        self.facets = None if facets is None else dict(facets)
         self.options = options
 
-    async def _candidates(self, session: ContentSession) -> list[_Candidate]:
-        query = Query(
-            Group(
-                (
-                    PathPredicate(self.root),
-                    PropertyPredicate(C.PN_COMMERCE_TYPE, values=("product", "variant")),
-                )
-            ),
-            limit=None,
-        )
-        found = await engine.execute(session, query, self.options)
-        bases: dict[str, _Candidate] = {}
-        variants: list[Node] = []
-        for node in found.nodes:  # path order: a base comes before its variants
-            if _strings(node, C.PN_COMMERCE_TYPE) == ["variant"]:
-                variants.append(node)
-                continue
-            text = " ".join(v for n in TEXT_PROPERTIES for v in _strings(node, n))
-            title = (_strings(node, N.JCR_TITLE) or [node.name])[0]
-            values = {fid: set(_strings(node, cfg.property)) for fid, cfg in self.facets.items()}
-            bases[node.path] = _Candidate(node, text.casefold(), title, values)
-        for variant in variants:
-            owner = next((bases[a] for a in P.ancestors(variant.path) if a in bases), None)
-            if owner is not None:
-                for fid, cfg in self.facets.items():
-                    owner.values[fid].update(_strings(variant, cfg.property))
-        return list(bases.values())
+    async def _bases(self, session: ContentSession, root: str, tokens: Sequence[str]) -> list[Node]:
+        preds: list[PathPredicate | PropertyPredicate | FullTextPredicate] = [
+            PathPredicate(root, include_self=True),
+            PropertyPredicate(C.PN_COMMERCE_TYPE, values=("product",)),
+        ]
+        words = [w for t in tokens for w in _WORD.findall(t)]
+        if words:
+            # Each word as a prefix: a superset of "the token starts a word" (checked later).
+            preds.append(FullTextPredicate(" ".join(f"{w}*" for w in dict.fromkeys(words))))
+        found = await engine.execute(session, Query(Group(tuple(preds)), limit=None), self.options)
+        return found.nodes
 
-    async def search(self, query: CommerceQuery, session: ContentSession) -> CommerceResult:
-        """Raises QueryError for an unknown sort or facet."""
+    async def _variants(
+        self, session: ContentSession, root: str, bases: Sequence[Node]
+    ) -> list[Node]:
+        variant = PropertyPredicate(C.PN_COMMERCE_TYPE, values=("variant",))
+        if not bases:
+            return []
+        if len(bases) <= _SUBTREE_READS:
+            return await engine.descendants(
+                session, [b.path for b in bases], Group((variant,)), self.options
+            )
+        query = Query(Group((PathPredicate(root), variant)), limit=None)
+        return (await engine.execute(session, query, self.options)).nodes
+
+    def _facet_configs(self, matched: Sequence[_Candidate]) -> dict[str, FacetConfig]:
+        if self.facets is not None:
+            return self.facets
+        out: dict[str, FacetConfig] = {}
+        for c in matched:
+            for axis in c.axes:
+                if axis not in out and axis != CATEGORY:
+                    out[axis] = FacetConfig(axis, axis[:1].upper() + axis[1:])
+        out[CATEGORY] = FacetConfig(CATEGORY, "Category", multi_select=False)
+        return out
+
+    async def search(
+        self, query: CommerceQuery, session: ContentSession, *, root: str | None = None
+    ) -> CommerceResult:
+        """Search below `root` (default: the provider's root).
+
+        Raises QueryError: UnknownSortError, UnknownFacetError, InvalidSearchTextError; and the
+        query engine's errors (QueryLimitExceeded for a catalog too large to scan unindexed).
+        """
+        root = root or self.root
         sort_id = query.sort_id or "relevance"
         if sort_id not in dict(SORTS):
-            raise QueryError(f"unknown sort {sort_id!r}", sort=sort_id)
+            raise UnknownSortError(
+                f"unknown sort {sort_id[:60]!r} (sorts: {', '.join(s for s, _ in SORTS)})",
+                sort=sort_id[:60],
+            )
         for fid in query.facets:
-            if fid not in self.facets:
-                raise QueryError(f"unknown facet {fid!r}", facet=fid)
-        tokens = [t.casefold() for t in query.query_text.split()]
-        matched = [c for c in await self._candidates(session) if all(t in c.text for t in tokens)]
+            known = self.facets is None or fid in self.facets
+            if not known or not _FACET_ID.fullmatch(fid):
+                raise UnknownFacetError(f"unknown facet {fid[:60]!r}", facet=fid[:60])
+        tokens = _tokens(query.query_text)
+        patterns = _token_patterns(tokens)
+        bases = [
+            b
+            for b in await self._bases(session, root, tokens)
+            if b.properties.get("productData") is None
+        ]
+        matched: list[_Candidate] = []
+        for node in bases:
+            text = "\n".join(v for n in TEXT_PROPERTIES for v in _strings(node, n)).casefold()
+            if all(p.search(text) for p in patterns):
+                title = (_strings(node, N.JCR_TITLE) or [node.name])[0]
+                axes = tuple(
+                    dict.fromkeys(
+                        a.strip() for a in _strings(node, C.PN_PRODUCT_VARIANT_AXES) if a.strip()
+                    )
+                )
+                matched.append(_Candidate(node, text, title, _price(node), axes, {}))
+        configs = self._facet_configs(matched)
+        for fid in query.facets:  # a selected facet the matched products lack: no value counts
+            configs.setdefault(fid, FacetConfig(fid, fid[:1].upper() + fid[1:]))
+        by_path = {c.product.path: c for c in matched}
+        for c in matched:
+            for fid, cfg in configs.items():
+                if cfg.property == CATEGORY and self.facets is None:
+                    c.values[fid] = _category(c.product, root)
+                else:
+                    c.values[fid] = set(_strings(c.product, cfg.property))
+        for variant in await self._variants(session, root, [c.product for c in matched]):
+            owner = next((by_path[a] for a in P.ancestors(variant.path) if a in by_path), None)
+            if owner is None:
+                continue
+            for fid, cfg in configs.items():
+                if cfg.property != CATEGORY:
+                    owner.values[fid].update(_strings(variant, cfg.property))
+        return self._result(query, sort_id, tokens, matched, configs)
+
+    def _result(
+        self,
+        query: CommerceQuery,
+        sort_id: str,
+        tokens: Sequence[str],
+        matched: list[_Candidate],
+        configs: Mapping[str, FacetConfig],
+    ) -> CommerceResult:
+        selected = {fid: set(chosen) for fid, chosen in query.facets.items()}
 
         def passes(c: _Candidate, skip: str | None = None) -> bool:
-            return all(
-                fid == skip or c.values[fid] & set(chosen) for fid, chosen in query.facets.items()
-            )
+            return all(fid == skip or c.values[fid] & chosen for fid, chosen in selected.items())
 
         hits = [c for c in matched if passes(c)]
         facets = []
-        for fid, cfg in self.facets.items():
+        for fid, cfg in configs.items():
             counts: dict[str, int] = {}
             for c in matched:
                 if passes(c, skip=fid):
@@ -292,8 +462,12 @@ class JcrSearchProvider:
             values = tuple(CommerceFacetValue(v, v, counts[v], v in chosen) for v in sorted(counts))
             facets.append(CommerceFacet(fid, cfg.label, cfg.multi_select, values))
         _order(hits, sort_id, tokens)
-        size = query.page_size or DEFAULT_PAGE_SIZE
-        page = hits[query.page * size : (query.page + 1) * size]
+        if query.all_results:
+            page = hits if query.page == 0 else []
+            size = ALL
+        else:
+            size = query.page_size or DEFAULT_PAGE_SIZE
+            page = hits[query.page * size : (query.page + 1) * size]
         return CommerceResult(
             products=tuple(c.product for c in page),
             facets=tuple(facets),
@@ -308,11 +482,20 @@ def _order(hits: list[_Candidate], sort_id: str, tokens: Iterable[str]) -> None:
     if sort_id == "relevance":
         terms = list(tokens)
 
-        def score(c: _Candidate) -> tuple[int, str]:
+        def score(c: _Candidate) -> tuple[int, str, str]:
             title = c.title.casefold()
             hits_ = sum(2 * title.count(t) + (c.text.count(t) - title.count(t)) for t in terms)
-            return (-hits_, title)
+            return (-hits_, title, c.product.path)
 
         hits.sort(key=score)
+    elif sort_id in ("price-asc", "price-desc"):
+        # Unpriced products last in both directions; ties by title.
+        hits.sort(key=lambda c: (c.title.casefold(), c.product.path))
+        priced = [c for c in hits if c.price is not None]
+        unpriced = [c for c in hits if c.price is None]
+        priced.sort(key=lambda c: c.price or Decimal(0), reverse=sort_id == "price-desc")
+        hits[:] = priced + unpriced
     else:
-        hits.sort(key=lambda c: c.title.casefold(), reverse=sort_id == "name-desc")
+        hits.sort(
+            key=lambda c: (c.title.casefold(), c.product.path), reverse=sort_id == "name-desc"
+        )

@@ -4,12 +4,15 @@ repository, registered as `jcr` and, as AEM's Geometrixx did, as `geometrixx`.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from commerce import constants as C
 from commerce.errors import UnsupportedOperationError
 from commerce.product import Product, ProductLoader, ProductOptions
 from commerce.repo import Node, RepoSession
+
+if TYPE_CHECKING:
+    from commerce.search import CommerceQuery, CommerceResult, SearchProviderRegistry
 
 
 @runtime_checkable
@@ -38,10 +41,17 @@ class CommerceService(Protocol):
 class JcrCommerceService:
     """The generic provider: product data and references are nodes of the repository."""
 
-    def __init__(self, name: str, repo: RepoSession, options: ProductOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        repo: RepoSession,
+        options: ProductOptions | None = None,
+        search_providers: SearchProviderRegistry | None = None,
+    ) -> None:
         self.name = name
         self.repo = repo
         self.loader = ProductLoader(repo, options)
+        self.search_providers = search_providers
         self.server: str | None = None
         # Forwarded to remote engines by engine-backed providers; never persisted (§4).
         self.context: dict[str, Any] = {}
@@ -68,6 +78,18 @@ class JcrCommerceService:
 
     def order_predicates(self) -> tuple[str, ...]:
         return (C.OPEN_ORDERS_PREDICATE,)
+
+    async def search(self, query: CommerceQuery, *, root: str | None = None) -> CommerceResult:
+        """Search the products below `root` (default: the provider's root) with the best
+        ranked search provider (§10). Raises UnsupportedOperationError when none is
+        configured, QueryError for bad parameters.
+        """
+        provider = self.search_providers.get() if self.search_providers is not None else None
+        if provider is None:
+            raise UnsupportedOperationError(
+                "search is not supported: no search provider is configured", provider=self.name
+            )
+        return await provider.search(query, self.repo.content, root=root)
 
     @staticmethod
     def serialize_cart_entry(
@@ -97,11 +119,16 @@ class JcrCommerceServiceFactory:
     """Makes a `JcrCommerceService` for the session a resource was read with."""
 
     def __init__(
-        self, name: str, options: ProductOptions | None = None, label: str | None = None
+        self,
+        name: str,
+        options: ProductOptions | None = None,
+        label: str | None = None,
+        search_providers: SearchProviderRegistry | None = None,
     ) -> None:
         self.name = name
         self.label = label
         self.options = options or ProductOptions()
+        self.search_providers = search_providers
 
     async def get_commerce_service(self, resource: Node) -> JcrCommerceService:
-        return JcrCommerceService(self.name, resource.session, self.options)
+        return JcrCommerceService(self.name, resource.session, self.options, self.search_providers)

@@ -526,6 +526,27 @@ class _Run:
             excerpts=self._excerpts(page),
         )
 
+    def subtrees(self, roots: Sequence[str]) -> list[Node]:
+        self._check_types(self.query.where)
+        source = _Source("subtrees", f"subtrees of {len(roots)} nodes", "", [])
+        hits: list[_Row] = []
+        seen: set[int] = set()
+        for root in sorted(set(roots)):
+            low, high = _range(root)
+            rows = self.reader.execute(
+                f"SELECT {_COLS} FROM node n WHERE n.path >= ? AND n.path < ?", (low, high)
+            )
+            self._count(len(rows), source)
+            for raw in rows:
+                row = _Row(raw)
+                if row.id in seen:
+                    continue
+                seen.add(row.id)
+                if self.matches(self.query.where, row) and self.access.can_read(row.path):
+                    hits.append(row)
+        hits.sort(key=lambda row: row.path)
+        return [row.node() for row in hits]
+
     def _check_types(self, group: Group) -> None:
         for pred in group.predicates:
             if isinstance(pred, Group):
@@ -646,6 +667,29 @@ async def execute(
     access = session.access
     opts = options or QueryOptions()
     return await session.store.read(lambda r: _Run(r, query, registry, access, opts).run())
+
+
+async def descendants(
+    session: ContentSession,
+    roots: Sequence[str],
+    where: Group | None = None,
+    options: QueryOptions | None = None,
+) -> list[Node]:
+    """The readable strict descendants of each of `roots` that match `where`, in one store call.
+
+    For reading the subtrees of a known set of hits (e.g. a product's variants) without
+    traversing their common ancestor. Rows count against `options.read_limit`
+    (QueryLimitExceeded).
+    """
+    access = session.access
+    query = Query(where or Group(), limit=None)
+    run_options = options or QueryOptions()
+    registry = session.registry
+
+    def run(reader: Reader) -> list[Node]:
+        return _Run(reader, query, registry, access, run_options).subtrees(roots)
+
+    return await session.store.read(run)
 
 
 async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[str, Node]:

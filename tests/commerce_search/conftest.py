@@ -36,6 +36,7 @@ async def catalog(repository: Repository) -> Repository:
                 "jcr:title": title,
                 "identifier": name.upper(),
                 "category": category,
+                "cq:productVariantAxes": ["color", "size"],
             },
         )
         for i, (color, size) in enumerate(variants):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from commerce.errors import QueryError
@@ -9,12 +11,19 @@ from commerce.search import (
     CommerceFacet,
     CommerceFacetValue,
     CommerceQuery,
+    FacetConfig,
     FacetParamHelper,
+    InvalidPageError,
+    InvalidPageSizeError,
     JcrSearchProvider,
     PaginationInfo,
     SearchProviderRegistry,
+    UnknownFacetError,
+    UnknownSortError,
 )
 from repo_server.session.session import Repository
+
+ROOT = "/etc/commerce/products/shop"
 
 
 def test_from_params_reads_q_page_size_sort_and_facets() -> None:
@@ -44,10 +53,28 @@ def test_from_params_reads_q_page_size_sort_and_facets() -> None:
     assert CommerceQuery().to_params() == [("q", "")]
 
 
-@pytest.mark.parametrize(("name", "value"), [("page", "-1"), ("page", "x"), ("pagesize", "0")])
-def test_bad_page_numbers_raise_query_error(name: str, value: str) -> None:
-    with pytest.raises(QueryError):
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("page", "-1", InvalidPageError),
+        ("page", "x", InvalidPageError),
+        ("page", "\u00b2", InvalidPageError),
+        ("page", "9" * 5000, InvalidPageError),
+        ("pagesize", "0", InvalidPageSizeError),
+        ("pagesize", "-2", InvalidPageSizeError),
+        ("pagesize", "1.5", InvalidPageSizeError),
+    ],
+)
+def test_bad_page_numbers_raise_query_error(name: str, value: str, error: type[QueryError]) -> None:
+    with pytest.raises(error):
         CommerceQuery.from_params({name: value})
+
+
+def test_pagesize_minus_one_means_all() -> None:
+    query = CommerceQuery.from_params({"pagesize": "-1"})
+    assert query.page_size == -1
+    assert query.all_results
+    assert query.to_params() == [("q", ""), ("pagesize", "-1")]
 
 
 def _facets() -> list[CommerceFacet]:
@@ -149,10 +176,94 @@ async def test_sorts_and_unknown_sort_or_facet(
     down = await provider.search(CommerceQuery(sort_id="name-desc"), session)
     assert [p.name for p in down.products][:2] == ["striped-shirt", "red-shirt"]
     assert [s.id for s in down.sorts if s.selected] == ["name-desc"]
-    with pytest.raises(QueryError):
+    with pytest.raises(UnknownSortError):
         await provider.search(CommerceQuery(sort_id="price-sideways"), session)
-    with pytest.raises(QueryError):
-        await provider.search(CommerceQuery(facets={"brand": ("x",)}), session)
+    configured = JcrSearchProvider(ROOT, facets={"color": FacetConfig("color", "Color")})
+    with pytest.raises(UnknownFacetError):
+        await configured.search(CommerceQuery(facets={"brand": ("x",)}), session)
+
+
+async def test_a_selected_facet_no_product_has_finds_nothing_but_stays_toggleable(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    result = await provider.search(
+        CommerceQuery(facets={"brand": ("x",)}), catalog.session("admin")
+    )
+    assert result.products == ()
+    brand = next(f for f in result.facets if f.id == "brand")
+    assert [(v.id, v.product_count, v.selected) for v in brand.values] == [("x", 0, True)]
+    assert FacetParamHelper.toggle_facet_params(result.facets, "brand", "x") == ""
+
+
+async def test_default_facets_are_the_variant_axes_and_the_category(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    result = await provider.search(CommerceQuery(), catalog.session("admin"))
+    assert [(f.id, f.multi_select) for f in result.facets] == [
+        ("color", True),
+        ("size", True),
+        ("category", False),
+    ]
+    sizes = {v.id: v.product_count for v in result.facets[1].values}
+    assert sizes == {"S": 1, "M": 4, "L": 2}
+
+
+async def test_price_sorts_use_the_decimal_price_and_put_unpriced_last(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    prices = {"red-shirt": "9.50", "blue-shirt": "10.00", "green-shirt": "100", "red-hat": "9.5"}
+    for name, price in prices.items():
+        await session.set_property(f"{ROOT}/{name}", "price", Decimal(price))
+    await session.save()
+    up = await provider.search(CommerceQuery(sort_id="price-asc"), session)
+    # 9.50 == 9.5: ties go by title; 100 > 10.00 numerically; no price: last.
+    assert [p.name for p in up.products] == [
+        "red-hat",
+        "red-shirt",
+        "blue-shirt",
+        "green-shirt",
+        "striped-shirt",
+    ]
+    down = await provider.search(CommerceQuery(sort_id="price-desc"), session)
+    assert [p.name for p in down.products] == [
+        "green-shirt",
+        "blue-shirt",
+        "red-hat",
+        "red-shirt",
+        "striped-shirt",
+    ]
+
+
+async def test_tokens_match_at_word_starts(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("admin")
+    found = await provider.search(CommerceQuery("shir"), session)
+    assert found.pagination.total_results == 4
+    middle = await provider.search(CommerceQuery("hirt"), session)
+    assert middle.pagination.total_results == 0
+    punct = await provider.search(CommerceQuery("striped-"), session)
+    assert [p.name for p in punct.products] == ["striped-shirt"]
+
+
+async def test_page_size_all_and_pages(catalog: Repository, provider: JcrSearchProvider) -> None:
+    session = catalog.session("admin")
+    every = await provider.search(CommerceQuery(page_size=-1), session)
+    assert len(every.products) == 5
+    assert (every.pagination.page_size, every.pagination.total_pages) == (-1, 1)
+    second = await provider.search(CommerceQuery(page=1, page_size=2), session)
+    assert len(second.products) == 2
+    assert second.pagination.total_pages == 3
+    beyond = await provider.search(CommerceQuery(page=9, page_size=2), session)
+    assert beyond.products == ()
+
+
+async def test_search_below_a_section_root(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    one = await provider.search(CommerceQuery(), catalog.session("admin"), root=f"{ROOT}/red-hat")
+    assert [p.name for p in one.products] == ["red-hat"]
 
 
 class _Hide:
