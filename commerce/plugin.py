@@ -8,8 +8,10 @@ from commerce.config import commerce_settings
 from commerce.http.cart import register_session
 from commerce.http.catalog_versions import register_activation
 from commerce.http.product import commerce_renderer, product_renderer
+from commerce.http.search import search_renderer
 from commerce.product import ProductOptions
 from commerce.providers import ProviderRegistry
+from commerce.search import JcrSearchProvider, SearchProviderRegistry
 from commerce.service import JcrCommerceServiceFactory
 from repo_server.extensions import PluginContext
 
@@ -26,11 +28,19 @@ def register(context: PluginContext) -> None:
     options = ProductOptions(
         sku_property=settings.sku_property, inherit_from_folders=settings.inherit_from_folders
     )
+    # The search hook (§10): another plugin registers a better ranked CommerceSearchProvider in
+    # the same ServiceRegistry to replace the stock one.
+    search = SearchProviderRegistry(context.services)
+    search.register(JcrSearchProvider(), ranking=0)
     for name in settings.providers:
-        registry.register(JcrCommerceServiceFactory(name, options), ranking=settings.jcr_ranking)
+        registry.register(
+            JcrCommerceServiceFactory(name, options, search_providers=search),
+            ranking=settings.jcr_ranking,
+        )
     context.add_node_types(files("commerce").joinpath("commerce.cnd").read_text("utf-8"))
     context.add_renderer("product", "json", product_renderer(registry, settings.render_cache))
     context.add_renderer("commerce", "json", commerce_renderer(registry))
+    context.add_renderer("search", "json", search_renderer(registry))
     register_session(context, registry)
     # After `.product.json`: it adds `catalogVersion` to it (issue 6).
     register_activation(context, registry)
