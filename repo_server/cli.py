@@ -59,7 +59,18 @@ def _parser() -> argparse.ArgumentParser:
 
     engine = sub.add_parser("engine", help="the commerce engine (OData Integration API)")
     engine.add_argument("engine_args", nargs=argparse.REMAINDER)
+    # Any other `repo_server.commands` entry point is a subcommand that gets the rest of argv.
+    for name in _plugin_commands():
+        if name not in sub.choices:
+            command = sub.add_parser(name, help=f"{name} (plugin command)", add_help=False)
+            command.add_argument("plugin_args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _plugin_commands() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group="repo_server.commands")})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("the commerce engine is not installed", file=sys.stderr)
                 return 2
             return int(found[0].load()(args.engine_args))
+        if hasattr(args, "plugin_args"):
+            from importlib.metadata import entry_points
+
+            (ep,) = [
+                e for e in entry_points(group="repo_server.commands") if e.name == args.command
+            ]
+            return int(ep.load()(args.plugin_args))
     except RepoError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
