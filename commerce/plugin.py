@@ -7,6 +7,7 @@ from importlib.resources import files
 from commerce.config import commerce_settings
 from commerce.http.cart import register_session
 from commerce.http.catalog_versions import register_activation
+from commerce.http.import_http import register_import
 from commerce.http.product import commerce_renderer, product_renderer
 from commerce.http.search import search_renderer
 from commerce.product import ProductOptions
@@ -44,3 +45,4 @@ def register(context: PluginContext) -> None:
     register_session(context, registry)
     # After `.product.json`: it adds `catalogVersion` to it (issue 6).
     register_activation(context, registry)
+    register_import(context)  # catalog import, polling, rollout (issue 8)
