@@ -25,9 +25,9 @@ from repo_server.replication.errors import (
     ReceiverDisabled,
     UnknownCommand,
 )
-from repo_server.replication.receiver import receive
+from repo_server.replication.receiver import receive, receive_batch
 from repo_server.replication.service import ReplicationService
-from repo_server.replication.transport import ENTRY_HEADER, ORIGIN_HEADER
+from repo_server.replication.transport import BATCH_CONTENT_TYPE, ENTRY_HEADER, ORIGIN_HEADER
 from repo_server.security.acl import ANONYMOUS
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -170,13 +170,17 @@ async def receive_package(request: web.Request) -> web.Response:
     if policy.user_id == ANONYMOUS:
         raise Unauthorized("replication needs the credentials of a replication user")
     origin = request.headers.get(ORIGIN_HEADER)
+    repository = request.app[repository_key]
+    if request.content_type == BATCH_CONTENT_TYPE:
+        batch = await receive_batch(repository, policy, await request.read(), origin)
+        return web.json_response({"status": 200, **batch})
     raw_id = request.headers.get(ENTRY_HEADER)
     try:
         entry_id = int(raw_id) if raw_id is not None else None
     except ValueError:
         raise InvalidInput(f"{ENTRY_HEADER} must be an integer", header=ENTRY_HEADER) from None
     body = await request.read()
-    result = await receive(request.app[repository_key], policy, body, origin, entry_id)
+    result = await receive(repository, policy, body, origin, entry_id)
     return web.json_response({"status": 200, **result})
 
 

@@ -150,6 +150,51 @@ class ReplicationQueue:
 
         return await self.store.read(run)
 
+    async def head_batch(self, max_entries: int, max_bytes: int) -> list[tuple[QueueEntry, bytes]]:
+        """The first entries with their packages, in order: at most `max_entries`, and no more
+        than `max_bytes` of packages unless the head alone is larger (it still comes)."""
+        agent = self.agent
+
+        def run(reader: StoreReader) -> list[tuple[QueueEntry, bytes]]:
+            sizes = _execute(
+                reader,
+                "SELECT id, length(package) FROM replication_queue WHERE agent = ? "
+                "ORDER BY id LIMIT ?",
+                (agent, max(1, max_entries)),
+            )
+            if not sizes:
+                return []
+            last, total = int(str(sizes[0][0])), 0
+            for row_id, size in sizes:
+                total += int(str(size))
+                if total > max_bytes and row_id != sizes[0][0]:
+                    break
+                last = int(str(row_id))
+            rows = _execute(
+                reader,
+                f"SELECT {_COLUMNS}, package FROM replication_queue WHERE agent = ? AND id <= ? "
+                "ORDER BY id LIMIT ?",
+                (agent, last, max(1, max_entries)),
+            )
+            out = []
+            for row in rows:
+                data = row[10]
+                assert isinstance(data, bytes)
+                out.append((_entry(row), data))
+            return out
+
+        return await self.store.read(run)
+
+    async def remove_many(self, entry_ids: Sequence[int]) -> None:
+        """Entries delivered together: gone in one write."""
+        ids = list(entry_ids)
+
+        def run(writer: StoreWriter) -> None:
+            for entry_id in ids:
+                writer.execute("DELETE FROM replication_queue WHERE id = ?", (entry_id,))
+
+        await self.store.write(run)
+
     async def remove(self, entry_id: int) -> None:
         """The entry was delivered (or dropped)."""
         await self.store.write(

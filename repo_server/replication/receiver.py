@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 from typing import Final
@@ -10,8 +11,9 @@ from typing import Final
 from repo_server.config import Settings
 from repo_server.errors import InvalidInput
 from repo_server.model import path as P
-from repo_server.replication.errors import ReplicationPermissionError
-from repo_server.replication.package import ApplyPackage, decode, describe
+from repo_server.model.values import unpack
+from repo_server.replication.errors import InvalidPackage, ReplicationPermissionError
+from repo_server.replication.package import ApplyPackage, Package, decode, describe
 from repo_server.security import privileges as PR
 from repo_server.security import users
 from repo_server.security.access import set_entry
@@ -97,5 +99,63 @@ async def receive(
     return {
         **describe(package),
         "status": "applied" if op.applied else "duplicate",
+        "revision": result.revision,
+    }
+
+
+def decode_batch(body: bytes) -> list[tuple[int, Package]]:
+    """The entries of a batch body (`transport.encode_batch`), ids strictly increasing;
+    InvalidPackage for anything else."""
+    try:
+        raw = unpack(body)
+        if not isinstance(raw, dict) or raw.get("v") != 1:
+            raise InvalidPackage("not a replication batch of a known version")
+        items = raw.get("entries")
+        if not isinstance(items, list) or not items:
+            raise InvalidPackage("a replication batch holds at least one entry")
+        pairs = [(int(i), bytes(p)) for i, p in items]
+    except InvalidPackage:
+        raise
+    except Exception as exc:  # anything malformed in an untrusted body is the client's fault
+        raise InvalidPackage(f"malformed replication batch: {exc}") from None
+    ids = [i for i, _ in pairs]
+    if any(b <= a for a, b in itertools.pairwise(ids)):
+        raise InvalidPackage("the entry ids of a replication batch must increase")
+    return [(i, decode(p)) for i, p in pairs]
+
+
+async def receive_batch(
+    repository: Repository, policy: AclPolicy, body: bytes, origin: str | None
+) -> dict[str, object]:
+    """Apply consecutive entries of one queue in one session save (one atomic commit): all of
+    them or, when anything fails, none. Each entry is checked and recorded as in `receive`, so
+    an entry delivered again is acknowledged as a duplicate and not applied twice.
+
+    Raises InvalidPackage, InvalidInput (no origin), ReplicationPermissionError (any entry's
+    path), and what the save raises.
+    """
+    if not origin:
+        raise InvalidInput("a replication batch needs its origin")
+    entries = decode_batch(body)
+    refused = [p.path for _, p in entries if not may_receive(policy, p.path)]
+    if refused:
+        raise ReplicationPermissionError(
+            f"{policy.user_id} may not replicate to {', '.join(refused)}", paths=refused
+        )
+    session = repository.session(policy.user_id)
+    stamp = now_ms()
+    applied = [ApplyPackage(package, origin, entry_id, stamp) for entry_id, package in entries]
+    for op in applied:
+        session.queue(op)
+    result = await session.save()
+    return {
+        "entries": [
+            {
+                "id": entry_id,
+                **describe(op.package),
+                "status": "applied" if op.applied else "duplicate",
+            }
+            for (entry_id, _), op in zip(entries, applied, strict=True)
+        ],
         "revision": result.revision,
     }

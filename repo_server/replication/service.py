@@ -2,7 +2,10 @@
 
 `start` runs in the application's cleanup context (aiohttp), so delivery stops with the app:
 one task per agent takes the head of its queue, delivers it, and on failure leaves it at the
-head (the queue is BLOCKED) until the agent's retry delay has passed. A task sleeps on an
+head (the queue is BLOCKED) until the agent's retry delay has passed. Where the transport can
+(`deliver_batch`), the head goes with the entries after it, up to `BATCH_ENTRIES`, in one
+request that publish applies in one commit; when a batch fails, the head is delivered alone
+at once, so what is recorded and retried is always the head's own result. A task sleeps on an
 event that queuing, configuration changes and `force_retry` set, so an idle instance does no
 polling at all.
 """
@@ -26,7 +29,13 @@ from repo_server.replication.errors import AgentNotFound
 from repo_server.replication.package import RECEIVED_DDL
 from repo_server.replication.queue import QueueEntry, ReplicationQueue, create_tables
 from repo_server.replication.replicator import Replicator
-from repo_server.replication.transport import Delivery, HttpTransport, TransportHandler
+from repo_server.replication.transport import (
+    BatchDelivery,
+    Delivery,
+    HttpTransport,
+    ReplicationResult,
+    TransportHandler,
+)
 from repo_server.services import ServiceRegistry
 from repo_server.session.session import Repository
 from repo_server.store.base import JournalEntry, StoreWriter
@@ -35,6 +44,8 @@ from repo_server.store.sqlite import now_ms
 log = logging.getLogger(__name__)
 
 ORIGIN_META: Final = "replication_origin"
+BATCH_ENTRIES: Final = 100  # queue entries per delivery request at most
+BATCH_BYTES: Final = 4 * 1024 * 1024  # and packages of at most this size (unless one is larger)
 _services: weakref.WeakKeyDictionary[Repository, ReplicationService] = weakref.WeakKeyDictionary()
 
 
@@ -67,6 +78,7 @@ class ReplicationService:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._hook = PasswordHook(cipher)
         self._stopping = False
+        self.batch_entries = BATCH_ENTRIES
 
     @classmethod
     async def attach(
@@ -176,15 +188,24 @@ class ReplicationService:
                 if not agent.enabled or queue.paused:
                     await wake.wait()
                     continue
-                found = await queue.head()
-                if found is None:
+                batch = await queue.head_batch(self.batch_entries, BATCH_BYTES)
+                if not batch:
                     await wake.wait()
                     continue
-                entry, package = found
+                entry, package = batch[0]
                 wait_ms = (entry.next_retry or 0) - now_ms()
                 if wait_ms > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), wait_ms / 1000)
+                    continue
+                handler = self._transport_for(agent)
+                # A head that failed before is retried alone: its error stays its own.
+                batchable = len(batch) > 1 and not entry.attempts
+                if (
+                    batchable
+                    and hasattr(handler, "deliver_batch")
+                    and await self._deliver_batch(agent, queue, handler, batch)
+                ):
                     continue
                 await self._deliver(agent, queue, entry, package)
             except asyncio.CancelledError:
@@ -197,6 +218,47 @@ class ReplicationService:
             except Exception:
                 log.exception("replication agent %s failed", name)
                 await asyncio.sleep(1)
+
+    async def _deliver_batch(
+        self,
+        agent: AgentConfig,
+        queue: ReplicationQueue,
+        handler: TransportHandler,
+        batch: list[tuple[QueueEntry, bytes]],
+    ) -> bool:
+        """Deliver consecutive entries in one request; False (nothing recorded) if it failed."""
+        queue.processing_since = now_ms()
+        delivery = BatchDelivery(
+            agent, self.agents.password(agent), f"{self.origin}/{agent.name}", tuple(batch)
+        )
+        try:
+            result: ReplicationResult = await handler.deliver_batch(delivery)  # type: ignore[attr-defined]
+        finally:
+            queue.processing_since = None
+            queue.last_process_time = now_ms()
+        if not result.success:
+            log.info(
+                "replication agent %s: a batch of %s entries failed (%s); the head goes alone",
+                agent.name,
+                len(batch),
+                result.message,
+            )
+            return False
+        await queue.remove_many([entry.id for entry, _ in batch])
+        for entry, _ in batch:
+            action = ReplicationActionType.from_name(entry.action) or ReplicationActionType.ACTIVATE
+            await self.replicator.emit(
+                ReplicationEvent(
+                    "delivered",
+                    action,
+                    (entry.path,),
+                    entry.user_id,
+                    now_ms(),
+                    agent.name,
+                    entry.id,
+                )
+            )
+        return True
 
     async def _deliver(
         self, agent: AgentConfig, queue: ReplicationQueue, entry: QueueEntry, package: bytes
