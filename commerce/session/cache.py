@@ -101,7 +101,8 @@ class ContentWatch:
         for found in (path, argument) if kind in ("moved", "copied") else (path,):
             if not isinstance(found, str):
                 continue
-            self._touched[found] = revision
+            if kind != "modified":  # a node path (or, for `deleted`, maybe a property's)
+                self._touched[found] = revision
             if kind in ("modified", "deleted") and found != P.ROOT:
                 # A property path: the node it belongs to changed.
                 self._touched[P.parent(found)] = revision
