@@ -49,6 +49,7 @@ class Group:
     added: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
     removed: list[str] = field(default_factory=list)
+    wanted: dict[str, set[str]] = field(default_factory=dict)
 
 
 class TreePlan:
@@ -130,12 +131,24 @@ class TreePlan:
             group.ops.append(op)
             group.added.add(path)
             return
+        wanted = group.wanted.get(path)
+        if wanted is None:
+            wanted = group.wanted[path] = set()
+        else:
+            # A second put of the node in this group (a handler extending the default one):
+            # what it sets replaces what the first one decided for those properties.
+            group.ops = [
+                op
+                for op in group.ops
+                if not (isinstance(op, SetProperty) and op.path == path and op.name in props)
+            ]
+        wanted.update(props)
         for name, prop in props.items():
             if node.properties.get(name) != prop and (prop is not None or name in node.properties):
                 group.ops.append(SetProperty(path, name, prop))
         if exclusive:
             for name in node.properties:
-                if name not in props and name not in _KEEP:
+                if name not in wanted and name not in _KEEP:
                     group.ops.append(SetProperty(path, name, None))
 
     def remove(self, path: str) -> None:

@@ -1,0 +1,63 @@
+"""Catalog import fixtures.
+
+settings (tests/conftest.py) -> extensions (commerce plugin registered) -> importer (its
+CatalogImporter, default ImportHandler at ranking 0)
+repository -> session (admin) -> roots (the /etc and /content fixture roots loaded)
+aiohttp_client + extensions -> client (admin), author_client (user 'author', writes /etc/commerce)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp.test_utils import TestClient
+from catalog_import_support import FIXTURES
+
+from commerce.importer.importer import CatalogImporter
+from commerce.plugin import register
+from repo_server.config import Settings
+from repo_server.extensions import Extensions, PluginContext
+from repo_server.http.app import create_app
+from repo_server.loader import load_document
+from repo_server.session.session import ContentSession
+
+Client = TestClient  # type: ignore[type-arg]
+AiohttpClient = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+def extensions(settings: Settings) -> Extensions:
+    ext = Extensions()
+    register(PluginContext(ext, settings))
+    return ext
+
+
+@pytest.fixture
+def importer(extensions: Extensions) -> CatalogImporter:
+    found = extensions.services.require(CatalogImporter)
+    found.save_batch_size = 10
+    return found
+
+
+@pytest.fixture
+async def roots(session: ContentSession) -> ContentSession:
+    for name in ("etc", "content"):
+        doc = json.loads((FIXTURES / "roots" / f"{name}.json").read_text("utf-8"))
+        await load_document(session, doc)
+    return session
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: AiohttpClient, settings: Settings, extensions: Extensions
+) -> Client:
+    app = create_app(settings, extensions=extensions)
+    return await aiohttp_client(app, headers=basic("admin", settings.admin_password))
