@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from aiohttp.test_utils import TestClient
 
 from repo_server.loader import node_document
 from repo_server.session.session import ContentSession
@@ -13,6 +17,14 @@ from repo_server.session.session import ContentSession
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CATALOGS = FIXTURES / "catalogs"
 ROOT = "/etc/commerce/products"
+
+Client = TestClient  # type: ignore[type-arg]
+AiohttpClient = Callable[..., Awaitable[Client]]
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
 
 
 def sample(name: str) -> bytes:

@@ -8,13 +8,10 @@ aiohttp_client + extensions -> client (admin), author_client (user 'author', wri
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Awaitable, Callable
 
 import pytest
-from aiohttp.test_utils import TestClient
-from catalog_import_support import FIXTURES
+from catalog_import_support import FIXTURES, AiohttpClient, Client, basic
 
 from commerce.importer.importer import CatalogImporter
 from commerce.plugin import register
@@ -23,9 +20,6 @@ from repo_server.extensions import Extensions, PluginContext
 from repo_server.http.app import create_app
 from repo_server.loader import load_document
 from repo_server.session.session import ContentSession
-
-Client = TestClient  # type: ignore[type-arg]
-AiohttpClient = Callable[..., Awaitable[Client]]
 
 
 @pytest.fixture
@@ -48,11 +42,6 @@ async def roots(session: ContentSession) -> ContentSession:
         doc = json.loads((FIXTURES / "roots" / f"{name}.json").read_text("utf-8"))
         await load_document(session, doc)
     return session
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {token}"}
 
 
 @pytest.fixture
