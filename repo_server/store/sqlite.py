@@ -219,9 +219,16 @@ class _Writer(_Reader):
         mixins = [(r[0], m) for r in rows for m in r[4]]
         if mixins:
             self.conn.executemany("INSERT INTO node_mixin (node_id, mixin) VALUES (?, ?)", mixins)
-        self.structural = True if len(rows) > 1000 else self.structural
-        for node_id, *_ in rows:
-            self.touched.add(f"#{node_id}")
+        # The hot-node cache is keyed by path: name the changed paths so only they are
+        # dropped (one indexed query), instead of emptying the cache on every update.
+        if len(rows) > _SQL_VARS:
+            self.structural = True
+        elif rows:
+            marks = ",".join("?" * len(rows))
+            found = self.conn.execute(
+                f"SELECT path FROM node WHERE id IN ({marks})", [r[0] for r in rows]
+            )
+            self.touched.update(p for (p,) in found)
 
     def move_node(
         self, node_id: int, new_parent_id: int, new_path: str, sort_key: int | None, revision: int
@@ -493,7 +500,7 @@ class SQLiteNodeStore:
 
     def _invalidate(self, writer: _Writer) -> None:
         self._generation += 1
-        if writer.structural or any(t.startswith("#") for t in writer.touched):
+        if writer.structural:
             self._cache.clear()
         else:
             for path in writer.touched:
