@@ -198,8 +198,8 @@ class PollingImporter:
     def is_due(self, config: PollConfig, now: float) -> bool:
         if not config.enabled or config.path in self._running:
             return False
-        last = max(config.last_run or 0.0, self._started.get(config.path, 0.0))
-        return now - last >= max(config.interval, self.minimum_interval)
+        runs = [t for t in (config.last_run, self._started.get(config.path)) if t is not None]
+        return not runs or now - max(runs) >= max(config.interval, self.minimum_interval)
 
     def is_running(self, path: str) -> bool:
         return path in self._running
@@ -249,7 +249,7 @@ class PollingImporter:
         self, config: PollConfig, *, counts: Mapping[str, int] | None = None, error: str = ""
     ) -> None:
         session = self.repository.session(SYSTEM_USER)
-        stamp = datetime.now(UTC)
+        stamp = datetime.fromtimestamp(self.clock(), UTC)
         props: dict[str, Any] = {"lastRun": stamp}
         if error:
             props |= {"lastStatus": "error", "lastError": error, "lastErrorAt": stamp}
