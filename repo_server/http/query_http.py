@@ -8,6 +8,7 @@ with `p.hits=selective`. Bad parameters are 400s with the codes of `repo_server.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -86,9 +87,12 @@ def _selective_hits(result: engine.QueryResult, options: HitOptions) -> list[dic
 async def querybuilder(request: web.Request) -> web.Response:
     query, options = parse(request.query.items())
     session = session_for(request)
-    result = await engine.execute(
-        session, query, request.app.get(query_options_key, engine.QueryOptions())
+    limits = request.app.get(query_options_key, engine.QueryOptions())
+    # Excerpts cost one more full-text query: only for the hits that show them.
+    wants_excerpts = options.mode == "simple" or (
+        options.mode == "selective" and "excerpt" in options.properties
     )
+    result = await engine.execute(session, query, replace(limits, excerpts=wants_excerpts))
     if options.mode == "full":
         hits = await _full_hits(session, result, options)
     elif options.mode == "selective":

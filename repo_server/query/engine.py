@@ -20,6 +20,7 @@ Queries see the saved state of the repository, not the session's unsaved changes
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol, cast
@@ -56,6 +57,12 @@ log = logging.getLogger(__name__)
 DEFAULT_READ_LIMIT: Final = 100_000
 WARN_EVERY: Final = 10_000
 ESTIMATE_CAP: Final = 1000
+# A source this small is taken without counting the others (none can be much cheaper).
+GOOD_ENOUGH: Final = 64
+# A plan whose source has at most this many rows runs inline on the event loop
+# (`store.read_point`): a thread hop costs more than reading and checking them.
+INLINE_ROWS: Final = 64
+INLINE_SUBTREES: Final = 32  # `descendants` of this many nodes (e.g. products) runs inline
 _COLS: Final = "n.id, n.path, n.ptype, n.rev, n.props"
 _VARS: Final = 500
 # Preference among sources with the same estimate: the most selective kinds first.
@@ -78,10 +85,12 @@ class Reader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class QueryOptions:
-    """Limits of one query run: rows it may read, and whether traversal is refused at once."""
+    """Limits of one query run: rows it may read, and whether traversal is refused at once;
+    `excerpts`: compute full-text excerpts of the page's hits (one more FTS5 query)."""
 
     read_limit: int = DEFAULT_READ_LIMIT
     strict: bool = False
+    excerpts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,17 +485,38 @@ class _Run:
         return row.id in ids
 
     # --- the run ------------------------------------------------------------------------------
-    def run(self) -> QueryResult:
-        planner = _Planner(self.query, self.registry, load_definitions(self.reader))
+    def plan(self, defs: Sequence[IndexDefinition]) -> tuple[int, int | None]:
+        """(index of the chosen source, its row estimate or None when not counted).
+
+        Sources are counted most selective kind first, up to ESTIMATE_CAP rows each; an index
+        or full-text source of at most GOOD_ENOUGH rows is taken at once. A traversal of the whole repository is never
+        counted when an index can answer.
+        """
         self._check_types(self.query.where)
-        sources = planner.sources()
-        if len(sources) > 1:
-            estimates = [
-                (_estimate(self.reader, s), _RANK[s.kind], i) for i, s in enumerate(sources)
-            ]
-            source = sources[min(estimates)[2]]
+        sources = _Planner(self.query, self.registry, defs).sources()
+        if len(sources) == 1:
+            return 0, None
+        order = sorted(range(len(sources)), key=lambda i: (_RANK[sources[i].kind], i))
+        best: tuple[int, int, int] | None = None
+        for i in order:
+            source = sources[i]
+            if source.kind == "traversal" and source.root == P.ROOT and best is not None:
+                continue
+            estimate = _estimate(self.reader, source)
+            candidate = (estimate, _RANK[source.kind], i)
+            if best is None or candidate < best:
+                best = candidate
+            if estimate <= GOOD_ENOUGH and _RANK[source.kind] <= _RANK["fulltext"]:
+                break
+        assert best is not None
+        return best[2], best[0]
+
+    def run(self, defs: Sequence[IndexDefinition], chosen: int | None = None) -> QueryResult:
+        if chosen is None:
+            chosen, _ = self.plan(defs)
         else:
-            source = sources[0]
+            self._check_types(self.query.where)
+        source = _Planner(self.query, self.registry, defs).sources()[chosen]
         if source.kind == "traversal" and self.options.strict:
             raise QueryLimitExceeded(
                 f"no index can serve this query and traversal is refused ({source.describe})",
@@ -523,7 +553,7 @@ class _Run:
             more=more,
             plan=source.describe,
             rows_read=self.rows_read,
-            excerpts=self._excerpts(page),
+            excerpts=self._excerpts(page) if self.options.excerpts else {},
         )
 
     def subtrees(self, roots: Sequence[str]) -> list[Node]:
@@ -666,7 +696,47 @@ async def execute(
     registry = session.registry
     access = session.access
     opts = options or QueryOptions()
-    return await session.store.read(lambda r: _Run(r, query, registry, access, opts).run())
+    store = session.store
+    generation = getattr(store, "generation", None)
+    read_point = getattr(store, "read_point", None)
+    if read_point is not None:
+        # Plan inline (index definitions cached per store generation, a few capped counts);
+        # a small plan runs inline too, anything bigger on a reader thread.
+        def plan_inline(r: Reader) -> tuple[list[IndexDefinition], int, QueryResult | None]:
+            defs = _definitions(store, generation, r)
+            run = _Run(r, query, registry, access, opts)
+            chosen, estimate = run.plan(defs)
+            small = estimate is not None and estimate <= INLINE_ROWS
+            return defs, chosen, run.run(defs, chosen) if small else None
+
+        planned = cast(
+            tuple[list[IndexDefinition], int, QueryResult | None], read_point(plan_inline)
+        )
+        defs, chosen, done = planned
+        if done is not None:
+            return done
+        return await store.read(lambda r: _Run(r, query, registry, access, opts).run(defs, chosen))
+    return await store.read(
+        lambda r: _Run(r, query, registry, access, opts).run(_definitions(store, generation, r))
+    )
+
+
+# Index definitions by store, valid for the store generation they were read at (any commit
+# bumps it, so a changed definition is never served stale).
+_DEFINITIONS: weakref.WeakKeyDictionary[object, tuple[int, list[IndexDefinition]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _definitions(store: object, generation: int | None, reader: Reader) -> list[IndexDefinition]:
+    if generation is None:
+        return load_definitions(reader)
+    hit = _DEFINITIONS.get(store)
+    if hit is not None and hit[0] == generation:
+        return hit[1]
+    defs = load_definitions(reader)
+    _DEFINITIONS[store] = (generation, defs)
+    return defs
 
 
 async def descendants(
@@ -689,6 +759,9 @@ async def descendants(
     def run(reader: Reader) -> list[Node]:
         return _Run(reader, query, registry, access, run_options).subtrees(roots)
 
+    read_point = getattr(session.store, "read_point", None)
+    if read_point is not None and len(roots) <= INLINE_SUBTREES:
+        return cast(list[Node], read_point(run))
     return await session.store.read(run)
 
 

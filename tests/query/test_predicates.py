@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from query_support import Search, paths
 
+from repo_server.query import engine
 from repo_server.query.errors import InvalidFullText, InvalidPredicate
 from repo_server.query.model import (
     FullTextPredicate,
@@ -188,8 +189,14 @@ async def test_fulltext_without_a_positive_term_is_refused(search: Search) -> No
 
 
 async def test_fulltext_excerpts_highlight_the_terms(search: Search) -> None:
-    result = await search(FullTextPredicate("hats"), PathPredicate("/content/notes"))
+    result = await search(
+        FullTextPredicate("hats"),
+        PathPredicate("/content/notes"),
+        options=engine.QueryOptions(excerpts=True),
+    )
     assert "<strong>Hats</strong>" in result.excerpts["/content/notes/hats"]
+    plain = await search(FullTextPredicate("hats"), PathPredicate("/content/notes"))
+    assert plain.excerpts == {}
 
 
 async def test_or_groups_and_negation(search: Search) -> None:
