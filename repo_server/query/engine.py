@@ -489,8 +489,8 @@ class _Run:
         """(index of the chosen source, its row estimate or None when not counted).
 
         Sources are counted most selective kind first, up to ESTIMATE_CAP rows each; an index
-        or full-text source of at most GOOD_ENOUGH rows is taken at once. A traversal of the whole repository is never
-        counted when an index can answer.
+        or full-text source of at most GOOD_ENOUGH rows is taken at once. A traversal of the
+        whole repository is never counted when an index can answer.
         """
         self._check_types(self.query.where)
         sources = _Planner(self.query, self.registry, defs).sources()
