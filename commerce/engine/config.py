@@ -40,6 +40,12 @@ class EngineSettings:
         default=False,
         metadata={"help": "integrationapi.compat.sapStatusCodes: PATCH 200, DELETE 200"},
     )
+    access_rights: bool = field(
+        default=True,
+        metadata={
+            "help": "integrationservices.authorization.accessrights.enabled: type-level rights"
+        },
+    )
     token_lifetime: int = field(default=3600, metadata={"help": "OAuth token lifetime in seconds"})
     trust_forwarded: bool = field(
         default=False, metadata={"help": "build absolute URLs from X-Forwarded-Proto/Host"}
@@ -62,6 +68,7 @@ SAP_NAMES: Final = {
     "odata2services.page.size.max": "page_size_max",
     "odata2services.batch.limit": "batch_limit",
     "integrationapi.compat.sapStatusCodes": "sap_status_codes",
+    "integrationservices.authorization.accessrights.enabled": "access_rights",
 }
 
 

@@ -192,7 +192,7 @@ async def _write(
     if resource.key is None:
         raise MethodNotAllowed(f"{method} needs the key of one item.")
     if method == "DELETE":
-        await engine.delete(session, io, item, resource.key)
+        await engine.delete(session, io, item, resource.key, request.user)
         return ODataResponse(200 if sap else 204)
     entity = await engine.patch(session, io, item, resource.key, _body(request), ctx)
     prefer = request.headers.get("Prefer", "")

@@ -225,5 +225,17 @@ INTEGRATION_SERVICE: Final[JSONValue] = {
                 "authenticationType": {},
             },
         },
+        {
+            "code": "AccessRight",
+            "type": "AccessRight",
+            "attributes": {
+                "group": {"unique": True},
+                "itemType": {"unique": True},
+                "read": {},
+                "create": {},
+                "change": {},
+                "remove": {},
+            },
+        },
     ],
 }

@@ -286,6 +286,17 @@ ITEM_TYPES: Final = TypeSystem(
                 _r("integrationObject", "IntegrationObject", unique=True),
                 _p("authenticationType", mandatory=True),
             ),
+            # Type-level access rights (spec §7): per user group and item type (or ``Item`` for
+            # every type), read/create/change/remove; null inherits from the ``Item`` row.
+            _type(
+                "AccessRight",
+                _p("group", unique=True),
+                _p("itemType", unique=True),
+                _p("read", B),
+                _p("create", B),
+                _p("change", B),
+                _p("remove", B),
+            ),
         )
     }
 )
@@ -296,5 +307,6 @@ META_TYPES: Final = frozenset(
         "IntegrationObjectItem",
         "IntegrationObjectItemAttribute",
         "InboundChannelConfiguration",
+        "AccessRight",
     }
 )

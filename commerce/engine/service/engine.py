@@ -30,17 +30,18 @@ from commerce.engine.errors import (
 from commerce.engine.model.io import IntegrationObject, IOItem, definitions_from_json
 from commerce.engine.model.keys import join_key
 from commerce.engine.model.ootb import OOTB_DEFINITIONS
-from commerce.engine.model.options import QueryOptions
+from commerce.engine.model.options import ExpandTree, QueryOptions
 from commerce.engine.model.types import ITEM_TYPES, Primitive, TypeSystem
 from commerce.engine.model.values import JSONObject, JSONValue, key_text
 from commerce.engine.service import reader
-from commerce.engine.service.auth import ADMIN, ADMIN_GROUPS, AuthService, User
+from commerce.engine.service.auth import ADMIN, ADMIN_GROUP, ADMIN_GROUPS, GROUPS, AuthService, User
 from commerce.engine.service.hooks import HookContext, HookRegistry, PersistItem, call_maybe_async
 from commerce.engine.service.query import find_by_key
 from commerce.engine.service.reader import Entity, Languages, Page
 from commerce.engine.service.registry import Registry, definition_payload, icc_payload
+from commerce.engine.service.rights import AccessRights, Permission, default_payloads, read_rights
 from commerce.engine.service.rows import delete_item, insert_row
-from commerce.engine.service.writer import Writer
+from commerce.engine.service.writer import AccessCheck, Writer
 from commerce.engine.store.schema import q, table
 from commerce.engine.store.sqlite import Connection, EngineStore
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 INTEGRATION_SERVICE = "IntegrationService"
 DEFAULT_LANGUAGES = ("en", "de")
+RIGHTS_SEEDED = "access_rights_seeded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class Engine:
         self.registry = Registry(types)
         self.hooks = HookRegistry()
         self.auth = AuthService(settings.password_iterations, settings.token_lifetime)
+        self.rights = AccessRights(types, GROUPS, settings.access_rights)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -127,7 +130,9 @@ class Engine:
                 except ValueError as exc:
                     raise MisconfiguredAttribute(f"{definitions} is not JSON: {exc}") from None
                 await self.apply_definitions(data)
+            await self._seed_rights()
             await self.registry.reload(self.store.reader)
+            await self.rights.load(self.store.reader)
             self.hooks.beans.load_entry_points()
         except BaseException:
             await self.store.close()
@@ -155,6 +160,23 @@ class Engine:
                 )
             self.registry.languages = frozenset(DEFAULT_LANGUAGES)
             await self._store_definitions(session, OOTB_DEFINITIONS)
+
+    async def _seed_rights(self) -> None:
+        """The default access rights, once per data directory (older ones get them too)."""
+        seeded = await self.store.reader.fetchone(
+            "SELECT 1 FROM engine_meta WHERE key = ?", [RIGHTS_SEEDED]
+        )
+        if seeded is not None:
+            return
+        async with self.write() as session:
+            service = self.registry.builtins[INTEGRATION_SERVICE]
+            writer = Writer(session.conn, service, "en", self.registry.languages, session.now)
+            for payload in default_payloads():
+                await writer.upsert(service.items["AccessRight"], payload)
+            await session.conn.execute(
+                "INSERT OR REPLACE INTO engine_meta VALUES (?, '1')", [RIGHTS_SEEDED]
+            )
+            session.meta_changed = True
 
     async def apply_definitions(self, data: JSONValue) -> list[str]:
         """Store the IOs of a definition file, replacing same-named ones; returns their codes."""
@@ -196,8 +218,11 @@ class Engine:
                     loaded = await self.registry.load(conn, strict=True)
                 except EngineError as exc:
                     raise MisconfiguredAttribute(exc.message) from exc
+                # Unknown groups or types: 400 invalid_attribute_value, nothing kept.
+                rights = await read_rights(conn, self.types, self.rights.known_groups)
         if session.meta_changed:
             self.registry.install(*loaded)
+            self.rights.rows = rights
 
     # -- requests --------------------------------------------------------------------------
 
@@ -216,12 +241,41 @@ class Engine:
                 return candidate.lower()
         raise InvalidLanguage(f"The language provided [{tag}] is not available.")
 
+    def access(self, io: IntegrationObject, user: User) -> AccessCheck | None:
+        """The type-level check for ``user`` on ``io``, or None when nothing is checked."""
+        rights = self.rights
+        if not rights.enabled or ADMIN_GROUP in user.groups or io.code == INTEGRATION_SERVICE:
+            return None
+
+        def check(type_code: str, permission: str) -> None:
+            rights.check(user.uid, user.groups, type_code, permission)
+
+        return check
+
+    def check_read(
+        self, io: IntegrationObject, item: IOItem, expand: ExpandTree, ctx: RequestContext
+    ) -> None:
+        """403 unless the user may read ``item`` and every type ``expand`` reaches (spec §7)."""
+        check = self.access(io, ctx.user)
+        if check is None:
+            return
+
+        def walk(step: IOItem, tree: ExpandTree) -> None:
+            check(step.type.code, Permission.READ.value)
+            for name, sub in tree.items():
+                attr = step.attributes.get(name)
+                if attr is not None and attr.target_item is not None:
+                    walk(io.items[attr.target_item], sub)
+
+        walk(item, expand)
+
     def _languages(self, ctx: RequestContext) -> Languages:
         return Languages(ctx.accept_language, self.registry.default_language)
 
     async def query(
         self, io: IntegrationObject, item: IOItem, options: QueryOptions, ctx: RequestContext
     ) -> Page:
+        self.check_read(io, item, options.expand, ctx)
         return await reader.query(
             self.store.reader,
             io,
@@ -235,6 +289,7 @@ class Engine:
     async def count(
         self, io: IntegrationObject, item: IOItem, options: QueryOptions, ctx: RequestContext
     ) -> int:
+        self.check_read(io, item, {}, ctx)
         return await reader.count(self.store.reader, io, item, options, self._languages(ctx))
 
     async def get(
@@ -246,6 +301,7 @@ class Engine:
         ctx: RequestContext,
         conn: Connection | None = None,
     ) -> Entity:
+        self.check_read(io, item, options.expand, ctx)
         return await reader.get_one(
             conn or self.store.reader, io, item, key, options.expand, self._languages(ctx)
         )
@@ -265,12 +321,13 @@ class Engine:
         attr = item.attributes.get(nav)
         if attr is None or not attr.is_navigation:
             raise NotFound(f"[{nav}] is not a navigation property of [{item.code}].")
+        assert attr.target_item is not None  # navigations always name their target
+        target = io.items[attr.target_item]
+        self.check_read(io, item, {nav: options.expand}, ctx)
         conn = self.store.reader
         pk = await find_by_key(conn, io, item, key)
         if pk is None:
             raise NotFound(f"{item.code} with integration key [{key}] was not found.", inner=key)
-        assert attr.target_item is not None  # navigations always name their target
-        target = io.items[attr.target_item]
         if not attr.is_collection:
             parent = await reader.load_entities(
                 conn, io, item, [pk], {nav: options.expand}, self._languages(ctx)
@@ -374,7 +431,14 @@ class Engine:
                 # Skipped by the pre hook: nothing saved, no post hook, still 201 (spec §6).
                 return Entity(item, -1, persist.integration_key, {})
             persist = result
-        writer = Writer(conn, io, ctx.content_language, self.registry.languages, session.now)
+        writer = Writer(
+            conn,
+            io,
+            ctx.content_language,
+            self.registry.languages,
+            session.now,
+            access=self.access(io, ctx.user),
+        )
         pk = await writer.upsert(
             item,
             persist.payload,
@@ -399,11 +463,20 @@ class Engine:
         return entity[0]
 
     async def delete(
-        self, session: WriteSession, io: IntegrationObject, item: IOItem, key: str
+        self,
+        session: WriteSession,
+        io: IntegrationObject,
+        item: IOItem,
+        key: str,
+        user: User | None = None,
     ) -> None:
         """DELETE one item and its partOf children (spec §5.3)."""
         if io.builtin and io.code != INTEGRATION_SERVICE:
             raise MethodNotAllowed(f"{io.code} is read-only.")
+        check = None if user is None else self.access(io, user)
+        if check is not None:
+            for type_code in self.rights.removal_types(item.type.code):
+                check(type_code, Permission.REMOVE.value)
         pk = await find_by_key(session.conn, io, item, key)
         if pk is None:
             raise UnknownKeyOnDelete(

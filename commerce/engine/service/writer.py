@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -37,6 +37,8 @@ IGNORED: Final = frozenset({"integrationKey", "__metadata", "@odata.context"})
 LOCALIZED_ATTRIBUTES: Final = "localizedAttributes"
 
 Mode = Literal["post", "patch"]
+# (item type code, "create" | "change" | "remove") -> None, raises Forbidden (type-level rights).
+AccessCheck = Callable[[str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class Writer:
     languages: frozenset[str]
     now: int
     changes: list[ItemChange] = field(default_factory=list)
+    access: AccessCheck | None = None
     # Key lookups already answered in this transaction: a product with 8 variants names the same
     # catalog version nine times. Cleared whenever this writer deletes anything.
     _found: dict[tuple[str, tuple[Stored, ...]], int] = field(default_factory=dict)
@@ -134,9 +137,13 @@ class Writer:
         if pk is None:
             self._fill_from_path(item, columns, path)
             self._check_mandatory(item, columns, localized)
+            self._allow(item.type.code, "create")
             pk = await insert_row(self.conn, item.type, columns, self.now)
         elif len(columns) > len(key_values) or localized or collections:
+            self._allow(item.type.code, "change")
             await update_row(self.conn, item.type, pk, columns, self.now)
+        elif mode == "patch" and existing is not None and LOCALIZED_ATTRIBUTES in payload:
+            self._allow(item.type.code, "change")
         # else: a reference given by its key only, e.g. the catalog version of every variant
         self._found[lookup] = pk
         if localized or (mode == "patch" and LOCALIZED_ATTRIBUTES in payload):
@@ -147,6 +154,10 @@ class Writer:
         for attr, values in collections:
             await self._collection(item, attr, pk, values, inner_path, mode)
         return pk
+
+    def _allow(self, type_code: str, permission: str) -> None:
+        if self.access is not None:
+            self.access(type_code, permission)
 
     def _check_names(self, item: IOItem, payload: JSONObject) -> None:
         for name in payload:
@@ -270,6 +281,7 @@ class Writer:
             old = (await members(self.conn, item.type, a, [pk], self.io.types)).get(pk, [])
             for gone in sorted(set(old) - set(new)):
                 self._found.clear()
+                self._allow(target.type.code, "remove" if a.part_of else "change")
                 if a.part_of:
                     await delete_item(self.conn, self.io.types, target.type, gone)
                 else:
