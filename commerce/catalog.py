@@ -238,7 +238,7 @@ class CatalogGenerator:
 
     async def target_paths(self, catalog_path: str) -> list[str]:
         """The sites (pages under /content, one level deep) generated from `catalog_path`."""
-        out = []
+        out: list[str] = []
         if not await self.session.exists("/content"):
             return out
         for node in await self.session.children("/content"):

@@ -57,7 +57,11 @@ def register_import(context: PluginContext) -> None:
         await rollout_catalog(session, result.path, services.all(_HOOKS))
 
     importer.listeners.append(roll_out)
-    context.add_routes(lambda app: app.router.add_post("/bin/commerce/import", import_catalog))
+
+    def routes(app: web.Application) -> None:
+        app.router.add_post("/bin/commerce/import", import_catalog)
+
+    context.add_routes(routes)
 
     async def start(app: web.Application) -> None:
         repository = app[repository_key]

@@ -117,7 +117,7 @@ class FileImporter:
     A relative path is relative to `base_dir` (the server's data directory).
     """
 
-    schemes = ("file",)
+    schemes: tuple[str, ...] = ("file",)
 
     def __init__(self, repository: Repository, importer: CatalogImporter, base_dir: str) -> None:
         self.repository = repository

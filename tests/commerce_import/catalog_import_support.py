@@ -9,17 +9,25 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from repo_server.http.keys import repository_key
 from repo_server.loader import node_document
-from repo_server.session.session import ContentSession
+from repo_server.session.session import ContentSession, Repository
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CATALOGS = FIXTURES / "catalogs"
 ROOT = "/etc/commerce/products"
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 AiohttpClient = Callable[..., Awaitable[Client]]
+
+
+def repository_of(client: Client) -> Repository:
+    app = client.app
+    assert app is not None
+    return app[repository_key]
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -49,4 +49,4 @@ async def client(
     aiohttp_client: AiohttpClient, settings: Settings, extensions: Extensions
 ) -> Client:
     app = create_app(settings, extensions=extensions)
-    return await aiohttp_client(app, headers=basic("admin", settings.admin_password))
+    return await aiohttp_client(app, headers=basic("admin", settings.admin_password or ""))

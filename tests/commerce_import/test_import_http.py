@@ -8,12 +8,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from catalog_import_support import CATALOGS, ROOT, Client, basic, encode, sample
+from catalog_import_support import CATALOGS, ROOT, Client, basic, encode, repository_of, sample
 
 from commerce.importer.cli import main as commerce_main
 from repo_server.cli import main as repo_main
 from repo_server.config import Settings
-from repo_server.http.keys import repository_key
 from repo_server.loader import load_document
 from repo_server.session.session import Repository
 
@@ -29,7 +28,7 @@ def form(data: bytes, filename: str = "feed.json", **fields: str) -> aiohttp.For
 
 
 def repository(client: Client) -> Repository:
-    return client.server.app[repository_key]
+    return repository_of(client)
 
 
 async def post(
@@ -110,7 +109,7 @@ async def test_authors_may_import_and_other_users_may_not(
     client: Client, settings: Settings
 ) -> None:
     await load_roots(client)
-    admin = basic("admin", settings.admin_password)
+    admin = basic("admin", settings.admin_password or "")
     for name, groups in (("alice", "authors"), ("bob", "")):
         resp = await client.post(
             "/system/userManager/user.create.json",

@@ -8,14 +8,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from catalog_import_support import CATALOGS, FIXTURES, ROOT, AiohttpClient, Client
+from catalog_import_support import (
+    CATALOGS,
+    FIXTURES,
+    ROOT,
+    AiohttpClient,
+    Client,
+    repository_of,
+)
 
 from commerce.http.import_http import ImportRuntime
 from commerce.importer.polling import Importer, PollConfig, PollingImporter
 from repo_server.config import Settings
 from repo_server.extensions import Extensions
 from repo_server.http.app import create_app
-from repo_server.http.keys import repository_key
 from repo_server.loader import load_document
 from repo_server.model.node import Node
 from repo_server.session.session import ContentSession, Repository
@@ -28,7 +34,7 @@ async def started(aiohttp_client: AiohttpClient, settings: Settings, ext: Extens
     runtime.minimum_interval = 0
     runtime.tick = 0.05
     client = await aiohttp_client(create_app(settings, extensions=ext))
-    session = client.server.app[repository_key].session("admin")
+    session = repository_of(client).session("admin")
     for name in ("roots/etc.json", "examples/polling-importer.json"):
         await load_document(session, json.loads((FIXTURES / name).read_text("utf-8")))
     return client
@@ -62,7 +68,7 @@ async def test_a_file_poll_config_imports_its_feed_and_records_the_outcome(
     aiohttp_client: AiohttpClient, settings: Settings, extensions: Extensions, tmp_path: Path
 ) -> None:
     client = await started(aiohttp_client, settings, extensions)
-    repository: Repository = client.server.app[repository_key]
+    repository: Repository = repository_of(client)
     session = repository.session("admin")
     feed = tmp_path / "trail.json"
     feed.write_bytes((CATALOGS / "trailhead.json").read_bytes())
@@ -77,7 +83,7 @@ async def test_the_documented_hybris_config_records_an_unknown_scheme_error(
     aiohttp_client: AiohttpClient, settings: Settings, extensions: Extensions
 ) -> None:
     client = await started(aiohttp_client, settings, extensions)
-    session = client.server.app[repository_key].session("admin")
+    session = repository_of(client).session("admin")
     node = await wait_for(session, f"{CONFIG}/outdoors/jcr:content", "lastError")
     assert "unknown scheme 'hybris'" in value(node, "lastError")
     assert value(node, "lastStatus") == "error"
@@ -116,9 +122,9 @@ async def test_a_config_never_runs_twice_at_once(
     aiohttp_client: AiohttpClient, settings: Settings, extensions: Extensions
 ) -> None:
     slow = SlowImporter()
-    extensions.services.register(Importer, slow)  # type: ignore[type-abstract]
+    extensions.services.register(Importer, slow)
     client = await started(aiohttp_client, settings, extensions)
-    session = client.server.app[repository_key].session("admin")
+    session = repository_of(client).session("admin")
     await add_config(session, "slow", source="slow:x", interval=0, enabled=True)
     async with asyncio.timeout(5):
         await slow.three_runs.wait()
