@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from commerce_support import StoreReads, load_sets
+from .commerce_support import StoreReads, load_sets
 
 from commerce.plugin import register
 from commerce.providers import ProviderRegistry

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from commerce_support import (
+from .commerce_support import (
     BANYAN,
     BANYAN_PAGE,
     BANYAN_REF,

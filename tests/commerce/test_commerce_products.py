@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from commerce_support import (
+from .commerce_support import (
     BANYAN,
     BANYAN_PAGE,
     BANYAN_REF,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from commerce_support import HYBRIS_EXAMPLE, JCR_EXAMPLE, StoreReads, node
+from .commerce_support import HYBRIS_EXAMPLE, JCR_EXAMPLE, StoreReads, node
 
 from commerce.errors import ProviderNotFoundError
 from commerce.providers import (

@@ -6,7 +6,7 @@ from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
-from commerce_support import SHIRT, StoreReads
+from .commerce_support import SHIRT, StoreReads
 
 from commerce.config import CommerceSettings, commerce_settings
 from commerce.errors import CommerceError, InvalidQuantityError, UnsupportedOperationError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from commerce_support import BANYAN, BANYAN_PAGE, BANYAN_REF, SHIRT, SHIRT_REF, StoreReads, node
+from .commerce_support import BANYAN, BANYAN_PAGE, BANYAN_REF, SHIRT, SHIRT_REF, StoreReads, node
 
 from commerce.product import (
     AllOf,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from activation_support import RECEIVER_PASSWORD, Client, Shop, load_sets
+from .activation_support import RECEIVER_PASSWORD, Client, Shop, load_sets
 from pytest_aiohttp import AiohttpClient
 
 from commerce.plugin import register

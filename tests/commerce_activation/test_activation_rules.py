@@ -4,7 +4,7 @@ with reasons, and nothing is queued for any path."""
 
 from __future__ import annotations
 
-from activation_support import (
+from .activation_support import (
     CAMPAIGN,
     SHIRT,
     SHIRT_L,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activation_support import (
+from .activation_support import (
     CAMPAIGN,
     SHIRT,
     SHIRT_L,

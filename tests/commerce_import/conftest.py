@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from catalog_import_support import FIXTURES, AiohttpClient, Client, basic
+from .catalog_import_support import FIXTURES, AiohttpClient, Client, basic
 
 from commerce.importer.importer import CatalogImporter
 from commerce.plugin import register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from catalog_import_support import ROOT, changed, encode, product, sample, sample_doc
+from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc
 
 from commerce.catalog import CatalogBlueprint, CatalogGenerator, SectionBlueprint
 from commerce.importer.importer import CatalogImporter, ImportOptions

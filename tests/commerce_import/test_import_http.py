@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from catalog_import_support import CATALOGS, ROOT, Client, basic, encode, repository_of, sample
+from .catalog_import_support import CATALOGS, ROOT, Client, basic, encode, repository_of, sample
 
 from commerce.importer.cli import main as commerce_main
 from repo_server.cli import main as repo_main

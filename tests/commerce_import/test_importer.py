@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from catalog_import_support import ROOT, changed, encode, product, sample, sample_doc, tree
+from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc, tree
 
 from commerce.errors import ImporterError, InvalidFeedError
 from commerce.importer.feed import FeedProduct, FeedValue

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from catalog_import_support import (
+from .catalog_import_support import (
     CATALOGS,
     FIXTURES,
     ROOT,

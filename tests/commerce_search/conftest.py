@@ -1,6 +1,6 @@
 """Fixtures of the commerce search tests.
 
-repository (tests/conftest.py) -> catalog (four shirts and a hat with colour/size variants under
+repository (tests/conftest.py) -> catalog (twice: with and without the search indexes) (four shirts and a hat with colour/size variants under
 /etc/commerce/products/shop) -> provider (JcrSearchProvider over that catalog)
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from commerce.search import JcrSearchProvider
+from commerce.search import JcrSearchProvider, declare_search_indexes
 from repo_server.session.session import Repository
 
 ROOT = "/etc/commerce/products/shop"
@@ -21,9 +21,13 @@ PRODUCTS = {
 }
 
 
-@pytest.fixture
-async def catalog(repository: Repository) -> Repository:
+@pytest.fixture(params=["decoded", "indexed"])
+async def catalog(repository: Repository, request: pytest.FixtureRequest) -> Repository:
+    """The catalog, without (searches decode the nodes) and with the search indexes declared
+    (searches without text answer from the indexes): every provider test runs both ways."""
     session = repository.session("admin")
+    if request.param == "indexed":
+        await declare_search_indexes(session, save=False)
     for path in ("/etc", "/etc/commerce", "/etc/commerce/products", ROOT):
         await session.add_node(path, "nt:unstructured")
     for name, (title, category, variants) in PRODUCTS.items():

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
-from session_support import PASSWORD, Client, Shopper, load_shop, login
+from .session_support import PASSWORD, Client, Shopper, load_shop, login
 
 from commerce.plugin import register
 from commerce.session import CommerceSessionManager, JcrCommerceSession, SessionContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from session_support import (
+from .session_support import (
     EBOOK,
     JACKET,
     MITTENS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from session_support import (
+from .session_support import (
     CARD,
     DECLINED_CARD,
     DEMO_POLO,

@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from session_support import (
+from .session_support import (
     CARD,
     DECLINED_CARD,
     EXPRESS,

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from session_support import (
+from .session_support import (
     JACKET,
     MITTENS,
     STANDARD,

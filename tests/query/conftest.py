@@ -14,7 +14,7 @@ import base64
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
-from query_support import (
+from .query_support import (
     ADMIN_PASSWORD,
     AssertError,
     Client,

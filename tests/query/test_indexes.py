@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from query_support import Search, paths
+from .query_support import Search, paths
 
 from repo_server.errors import ConstraintViolation, QueryLimitExceeded
 from repo_server.query import engine

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from query_support import Search, paths
+from .query_support import Search, paths
 
 from repo_server.query import engine
 from repo_server.query.errors import InvalidFullText, InvalidPredicate

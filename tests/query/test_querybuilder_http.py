@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from query_support import AssertError, Client, MakeClient
+from .query_support import AssertError, Client, MakeClient
 
 from repo_server.http.query_http import query_options_key
 from repo_server.query.engine import QueryOptions

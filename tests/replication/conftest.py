@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from replication_support import RECEIVER_PASSWORD, Client, Pair, StartAuthor
+from .replication_support import RECEIVER_PASSWORD, Client, Pair, StartAuthor
 
 from repo_server.config import Settings
 from repo_server.extensions import Extensions

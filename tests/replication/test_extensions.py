@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replication_support import Pair, StartAuthor, assert_error
+from .replication_support import Pair, StartAuthor, assert_error
 
 from repo_server.config import Settings
 from repo_server.extensions import Extensions, PluginContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from pytest_aiohttp import AiohttpClient
-from replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, free_port
+from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, free_port
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pytest_aiohttp import AiohttpClient
-from replication_support import ADMIN, RECEIVER_PASSWORD, Client, Pair, assert_error, basic
+from .replication_support import ADMIN, RECEIVER_PASSWORD, Client, Pair, assert_error, basic
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app

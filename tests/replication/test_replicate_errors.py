@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, basic
+from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, basic
 
 from repo_server.model.values import Property, PropertyType
 from repo_server.security import privileges as PR

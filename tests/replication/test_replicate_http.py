@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replication_support import ADMIN, Client, Pair, assert_error
+from .replication_support import ADMIN, Client, Pair, assert_error
 
 from repo_server.model.values import Binary, PropertyType
 from repo_server.replication import replication_of

@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
-from robustness_support import ADMIN_PASSWORD, TREE, TREE_CONTENT, Client, Snapshot, snapshot
+from .robustness_support import ADMIN_PASSWORD, TREE, TREE_CONTENT, Client, Snapshot, snapshot
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app

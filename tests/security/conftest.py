@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from security_client import SecurityClient
+from .security_client import SecurityClient
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from security_client import ADMIN, SecurityClient, assert_error, basic
+from .security_client import ADMIN, SecurityClient, assert_error, basic
 
 
 async def test_anonymous_requests_on_author_get_401_with_www_authenticate(

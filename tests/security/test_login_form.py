@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from security_client import SecurityClient, assert_error
+from .security_client import SecurityClient, assert_error
 
 from repo_server.security.tokens import COOKIE_NAME, LoginTokens
 

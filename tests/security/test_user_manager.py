@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from security_client import ADMIN, SecurityClient, assert_error, basic
+from .security_client import ADMIN, SecurityClient, assert_error, basic
 
 CREATE_USER = "/system/userManager/user.create.json"
 CREATE_GROUP = "/system/userManager/group.create.json"

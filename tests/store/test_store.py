@@ -7,7 +7,7 @@ import logging
 import sqlite3
 
 import pytest
-from store_support import encoded_props, insert, insert_paths, string
+from .store_support import encoded_props, insert, insert_paths, string
 
 from repo_server.config import Settings
 from repo_server.errors import StoreUnavailable

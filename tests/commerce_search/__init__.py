@@ -1,0 +1,1 @@
+"""Tests: commerce_search."""
