@@ -21,9 +21,10 @@ root (`men/shirts`).
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Final, Protocol, runtime_checkable
@@ -35,6 +36,7 @@ from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.node import Node
 from repo_server.query import engine
+from repo_server.query import values as V
 from repo_server.query.model import (
     FullTextPredicate,
     Group,
@@ -299,7 +301,9 @@ def _price(node: Node) -> Decimal | None:
 
 @dataclass
 class _Candidate:
-    product: Node
+    id: int
+    path: str
+    product: Node | None  # None: read when it lands on the page
     text: str
     title: str
     price: Decimal | None
@@ -307,14 +311,31 @@ class _Candidate:
     values: dict[str, set[str]]
 
 
-def _category(node: Node, root: str) -> set[str]:
-    own = _strings(node, CATEGORY)
-    if own:
-        return set(own)
-    parent = P.parent(node.path)
+# Facet id -> value -> indexes (into the matched candidates) of the products having the value.
+_Postings = dict[str, dict[str, set[int]]]
+
+
+def _candidate(node: Node, text: str = "") -> _Candidate:
+    title = (_strings(node, N.JCR_TITLE) or [node.name])[0]
+    return _Candidate(node.id, node.path, node, text, title, _price(node), _axes(node), {})
+
+
+def _axes(node: Node) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(a.strip() for a in _strings(node, C.PN_PRODUCT_VARIANT_AXES) if a.strip())
+    )
+
+
+def _folder(path: str, root: str) -> set[str]:
+    parent = P.parent(path)
     if parent != root and P.is_ancestor(root, parent):
         return {parent[len(root) :].lstrip("/")}
     return set()
+
+
+def _category(node: Node, root: str) -> set[str]:
+    own = _strings(node, CATEGORY)
+    return set(own) if own else _folder(node.path, root)
 
 
 def _tokens(text: str) -> list[str]:
@@ -399,77 +420,260 @@ class JcrSearchProvider:
             if not known or not _FACET_ID.fullmatch(fid):
                 raise UnknownFacetError(f"unknown facet {fid[:60]!r}", facet=fid[:60])
         tokens = _tokens(query.query_text)
+        browsed = None if tokens else await self._browse(session, root, query, sort_id)
+        if browsed is None:
+            browsed = await self._scan(session, root, query, tokens)
+        matched, configs, postings = browsed
+        return await self._result(session, query, sort_id, tokens, matched, configs, postings)
+
+    def _configs(
+        self, query: CommerceQuery, matched: Sequence[_Candidate]
+    ) -> dict[str, FacetConfig]:
+        configs = dict(self._facet_configs(matched))
+        for fid in query.facets:  # a selected facet the matched products lack: no value counts
+            configs.setdefault(fid, FacetConfig(fid, fid[:1].upper() + fid[1:]))
+        return configs
+
+    async def _scan(
+        self, session: ContentSession, root: str, query: CommerceQuery, tokens: Sequence[str]
+    ) -> tuple[list[_Candidate], dict[str, FacetConfig], _Postings]:
+        """Read and decode the matching products and their variants (a text search)."""
         patterns = _token_patterns(tokens)
         bases = [
             b
             for b in await self._bases(session, root, tokens)
-            if b.properties.get("productData") is None
+            if b.properties.get(C.PN_PRODUCT_DATA) is None
         ]
         matched: list[_Candidate] = []
         for node in bases:
             text = "\n".join(v for n in TEXT_PROPERTIES for v in _strings(node, n)).casefold()
             if all(p.search(text) for p in patterns):
-                title = (_strings(node, N.JCR_TITLE) or [node.name])[0]
-                axes = tuple(
-                    dict.fromkeys(
-                        a.strip() for a in _strings(node, C.PN_PRODUCT_VARIANT_AXES) if a.strip()
-                    )
-                )
-                matched.append(_Candidate(node, text, title, _price(node), axes, {}))
-        configs = self._facet_configs(matched)
-        for fid in query.facets:  # a selected facet the matched products lack: no value counts
-            configs.setdefault(fid, FacetConfig(fid, fid[:1].upper() + fid[1:]))
-        by_path = {c.product.path: c for c in matched}
+                matched.append(_candidate(node, text))
+        configs = self._configs(query, matched)
+        by_path = {c.path: c for c in matched}
         for c in matched:
+            assert c.product is not None
             for fid, cfg in configs.items():
                 if cfg.property == CATEGORY and self.facets is None:
                     c.values[fid] = _category(c.product, root)
                 else:
                     c.values[fid] = set(_strings(c.product, cfg.property))
-        for variant in await self._variants(session, root, [c.product for c in matched]):
+        products = [c.product for c in matched if c.product is not None]
+        for variant in await self._variants(session, root, products):
             owner = next((by_path[a] for a in P.ancestors(variant.path) if a in by_path), None)
             if owner is None:
                 continue
             for fid, cfg in configs.items():
                 if cfg.property != CATEGORY:
                     owner.values[fid].update(_strings(variant, cfg.property))
-        return self._result(query, sort_id, tokens, matched, configs)
+        postings: _Postings = {fid: {} for fid in configs}
+        for i, c in enumerate(matched):
+            for fid, found in c.values.items():
+                for value in found:
+                    postings[fid].setdefault(value, set()).add(i)
+        return matched, configs, postings
 
-    def _result(
+    async def _browse(
+        self, session: ContentSession, root: str, query: CommerceQuery, sort_id: str
+    ) -> tuple[list[_Candidate], dict[str, FacetConfig], _Postings] | None:
+        """A search without text from the property indexes alone: products, titles, prices and
+        facet values come from `prop_index` entries (`engine.index_scan`); a node is decoded
+        only when its index key is lossy, to learn the order of a product's variant axes, and
+        for the page returned. None when a property it needs has no usable index (the caller
+        then reads and decodes the nodes, which the read limit bounds)."""
+        product = _key("product")
+        is_product = (C.PN_COMMERCE_TYPE, (product,))
+        scans = [
+            engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(product,)),
+            engine.IndexScan(C.PN_PRODUCT_DATA),
+            engine.IndexScan(N.JCR_TITLE, having=is_product),
+        ]
+        pricing = sort_id.startswith("price")
+        if pricing:
+            scans.append(engine.IndexScan("price", having=is_product))
+        if self.facets is None:
+            scans.append(engine.IndexScan(C.PN_PRODUCT_VARIANT_AXES, having=is_product))
+        found = await engine.index_scan(session, root, scans)
+        if found is None:
+            return None
+        references = {r.node_id for r in found[1]}
+        paths = {r.node_id: r.path for r in found[0] if r.node_id not in references}
+        ids = sorted(paths, key=paths.__getitem__)
+        position = {node_id: i for i, node_id in enumerate(ids)}
+        titles = _keys_by_node(found[2], position)
+        prices = _keys_by_node(found[3], position) if pricing else {}
+        reread: set[int] = set()
+        matched: list[_Candidate] = []
+        for node_id in ids:
+            path = paths[node_id]
+            title = _one_string(titles.get(node_id, ()))
+            if title is None:
+                if node_id in titles:
+                    reread.add(node_id)
+                title = P.name(path)
+            price = None
+            if pricing and node_id in prices:
+                keys = prices[node_id]
+                number = V.number_of_key(keys[0]) if len(keys) == 1 else None
+                if number is None:
+                    reread.add(node_id)
+                else:
+                    price = Decimal(repr(number))
+            matched.append(_Candidate(node_id, path, None, "", title, price, (), {}))
+        representatives: set[int] = set()
+        if self.facets is None:
+            # The axes in order of appearance: only the first product (by path) with each
+            # axis value can add one, so only those are read.
+            first: dict[bytes, int] = {}
+            for row in found[-1]:
+                if row.node_id in position:
+                    seen = first.get(row.key)
+                    if seen is None or position[row.node_id] < position[seen]:
+                        first[row.key] = row.node_id
+            representatives = set(first.values())
+        nodes = await engine.nodes_by_id(session, sorted(reread | representatives), self.options)
+        for node_id, node in nodes.items():
+            c = matched[position[node_id]]
+            if node_id in reread:
+                c.title = (_strings(node, N.JCR_TITLE) or [node.name])[0]
+                c.price = _price(node)
+            c.axes = _axes(node)
+        configs = self._configs(query, matched)
+        postings = await self._index_postings(session, root, configs, paths, position)
+        return None if postings is None else (matched, configs, postings)
+
+    async def _index_postings(
         self,
+        session: ContentSession,
+        root: str,
+        configs: Mapping[str, FacetConfig],
+        paths: Mapping[int, str],
+        position: Mapping[int, int],
+    ) -> _Postings | None:
+        product, variant = _key("product"), _key("variant")
+        properties = list(dict.fromkeys(cfg.property for cfg in configs.values()))
+        scans = [
+            engine.IndexScan(
+                name,
+                having=(C.PN_COMMERCE_TYPE, (product,) if name == CATEGORY else (product, variant)),
+            )
+            for name in properties
+        ]
+        found = await engine.index_scan(session, root, scans)
+        if found is None:
+            return None
+        by_path = {path: position[node_id] for node_id, path in paths.items()}
+        owners: dict[int, int | None] = {}
+
+        def owner_of(row: engine.IndexRow) -> int | None:
+            """The matched product whose facet values the row adds to (see `_scan`)."""
+            if row.having_key == product and row.node_id in position:
+                return position[row.node_id]
+            if row.having_key != variant:
+                return None
+            if row.node_id not in owners:
+                if row.parent_id is not None and row.parent_id in position:
+                    owners[row.node_id] = position[row.parent_id]
+                else:
+                    owners[row.node_id] = next(
+                        (by_path[a] for a in P.ancestors(row.path) if a in by_path), None
+                    )
+            return owners[row.node_id]
+
+        values: dict[str, dict[str, set[int]]] = {}
+        lossy: list[tuple[str, int, int]] = []  # (property, owner, node id)
+        for name, rows in zip(properties, found, strict=True):
+            out = values[name] = {}
+            for row in rows:
+                if name == CATEGORY and row.having_key != product:
+                    continue  # variants never add a category
+                owner = owner_of(row)
+                if owner is None:
+                    continue
+                text = V.exact_string(row.key)
+                if text is None:
+                    lossy.append((name, owner, row.node_id))
+                else:
+                    out.setdefault(text, set()).add(owner)
+        if lossy:
+            nodes = await engine.nodes_by_id(
+                session, sorted({n for _, _, n in lossy}), self.options
+            )
+            for name, owner, node_id in lossy:
+                node = nodes.get(node_id)
+                for text in _strings(node, name) if node is not None else []:
+                    values[name].setdefault(text, set()).add(owner)
+        postings: _Postings = {}
+        for fid, cfg in configs.items():
+            found_values = values[cfg.property]
+            if cfg.property == CATEGORY and self.facets is None:
+                own = set().union(*found_values.values()) if found_values else set()
+                table = {v: set(s) for v, s in found_values.items()}
+                for path, i in by_path.items():
+                    if i not in own:
+                        for folder in _folder(path, root):
+                            table.setdefault(folder, set()).add(i)
+                postings[fid] = table
+            else:
+                postings[fid] = found_values
+        return postings
+
+    async def _result(
+        self,
+        session: ContentSession,
         query: CommerceQuery,
         sort_id: str,
         tokens: Sequence[str],
         matched: list[_Candidate],
         configs: Mapping[str, FacetConfig],
+        postings: _Postings,
     ) -> CommerceResult:
-        selected = {fid: set(chosen) for fid, chosen in query.facets.items()}
+        # Disjunctive counting with sets of candidate indexes: a facet's counts apply every
+        # *other* facet's selection (OR within a facet, AND across facets).
+        passing = {
+            fid: set().union(*(postings.get(fid, {}).get(v, set()) for v in chosen))
+            for fid, chosen in query.facets.items()
+        }
 
-        def passes(c: _Candidate, skip: str | None = None) -> bool:
-            return all(fid == skip or c.values[fid] & chosen for fid, chosen in selected.items())
+        def base(skip: str | None) -> set[int] | None:
+            """The candidates passing every selection but `skip`'s (None: all of them)."""
+            out: set[int] | None = None
+            for fid, ids in passing.items():
+                if fid != skip:
+                    out = set(ids) if out is None else out & ids
+            return out
 
-        hits = [c for c in matched if passes(c)]
+        everything = base(None)
+        hits = matched if everything is None else [matched[i] for i in sorted(everything)]
         facets = []
         for fid, cfg in configs.items():
+            allowed = base(fid)
             counts: dict[str, int] = {}
-            for c in matched:
-                if passes(c, skip=fid):
-                    for value in c.values[fid]:
-                        counts[value] = counts.get(value, 0) + 1
+            for value, ids in postings.get(fid, {}).items():
+                count = len(ids) if allowed is None else len(ids & allowed)
+                if count:
+                    counts[value] = count
             chosen = query.facets.get(fid, ())
             for value in chosen:
                 counts.setdefault(value, 0)
             values = tuple(CommerceFacetValue(v, v, counts[v], v in chosen) for v in sorted(counts))
             facets.append(CommerceFacet(fid, cfg.label, cfg.multi_select, values))
-        _order(hits, sort_id, tokens)
         if query.all_results:
-            page = hits if query.page == 0 else []
             size = ALL
+            page = _order(hits, sort_id, tokens, None) if query.page == 0 else []
         else:
             size = query.page_size or DEFAULT_PAGE_SIZE
-            page = hits[query.page * size : (query.page + 1) * size]
+            start = query.page * size
+            page = _order(hits, sort_id, tokens, start + size)[start:] if start < len(hits) else []
+        missing = [c.id for c in page if c.product is None]
+        nodes = await engine.nodes_by_id(session, missing, self.options) if missing else {}
+        products = []
+        for c in page:
+            node = c.product if c.product is not None else nodes.get(c.id)
+            if node is not None:  # None: removed or hidden since the index was read
+                products.append(node)
         return CommerceResult(
-            products=tuple(c.product for c in page),
+            products=tuple(products),
             facets=tuple(facets),
             sorts=tuple(CommerceSort(sid, label, sid == sort_id) for sid, label in SORTS),
             pagination=PaginationInfo.of(size, query.page, len(hits)),
@@ -478,24 +682,92 @@ class JcrSearchProvider:
         )
 
 
-def _order(hits: list[_Candidate], sort_id: str, tokens: Iterable[str]) -> None:
+def _key(text: str) -> bytes:
+    return V.literal_keys(text)[0]  # the STRING key: index keys of a string value
+
+
+def _keys_by_node(
+    rows: Iterable[engine.IndexRow], position: Mapping[int, int]
+) -> dict[int, list[bytes]]:
+    out: dict[int, list[bytes]] = {}
+    for row in rows:
+        if row.node_id in position:
+            out.setdefault(row.node_id, []).append(row.key)
+    return out
+
+
+def _one_string(keys: Sequence[bytes]) -> str | None:
+    return V.exact_string(keys[0]) if len(keys) == 1 else None
+
+
+def _order(
+    hits: Sequence[_Candidate], sort_id: str, tokens: Iterable[str], end: int | None
+) -> list[_Candidate]:
+    """The first `end` hits (None: all) in the sort's order. Every key ends with the path, so
+    no two hits tie and the first `end` are those a full sort would give."""
+    key: Callable[[_Candidate], tuple[object, ...]]
     if sort_id == "relevance":
         terms = list(tokens)
 
-        def score(c: _Candidate) -> tuple[int, str, str]:
+        def key(c: _Candidate) -> tuple[object, ...]:
             title = c.title.casefold()
             hits_ = sum(2 * title.count(t) + (c.text.count(t) - title.count(t)) for t in terms)
-            return (-hits_, title, c.product.path)
+            return (-hits_, title, c.path)
 
-        hits.sort(key=score)
     elif sort_id in ("price-asc", "price-desc"):
-        # Unpriced products last in both directions; ties by title.
-        hits.sort(key=lambda c: (c.title.casefold(), c.product.path))
-        priced = [c for c in hits if c.price is not None]
-        unpriced = [c for c in hits if c.price is None]
-        priced.sort(key=lambda c: c.price or Decimal(0), reverse=sort_id == "price-desc")
-        hits[:] = priced + unpriced
+        # Unpriced products last in both directions; equal prices by title.
+        sign = -1 if sort_id == "price-desc" else 1
+
+        def key(c: _Candidate) -> tuple[object, ...]:
+            if c.price is None:
+                return (1, 0, c.title.casefold(), c.path)
+            return (0, sign * c.price, c.title.casefold(), c.path)
+
     else:
-        hits.sort(
-            key=lambda c: (c.title.casefold(), c.product.path), reverse=sort_id == "name-desc"
+
+        def key(c: _Candidate) -> tuple[object, ...]:
+            return (c.title.casefold(), c.path)
+
+        if sort_id == "name-desc":
+            if end is None:
+                return sorted(hits, key=key, reverse=True)
+            return heapq.nlargest(end, hits, key=key)
+    if end is None:
+        return sorted(hits, key=key)
+    return heapq.nsmallest(end, hits, key=key)
+
+
+SEARCH_INDEX_PROPERTIES: Final = (
+    C.PN_COMMERCE_TYPE,
+    C.PN_PRODUCT_DATA,
+    C.PN_PRODUCT_VARIANT_AXES,
+    N.JCR_TITLE,
+    "price",
+    CATEGORY,
+)
+
+
+async def declare_search_indexes(
+    session: ContentSession, axes: Iterable[str] = ("color", "size"), *, save: bool = True
+) -> list[str]:
+    """Declare the property indexes a search without text needs to answer from the indexes
+    alone (`JcrSearchProvider._browse`): `SEARCH_INDEX_PROPERTIES` and each facet property
+    (`axes`: the catalog's variant axes, or the configured facets' properties). Existing
+    definitions are kept. Returns the paths of the definitions added."""
+    index_root = "/oak:index"
+    if not await session.exists(index_root):
+        await session.add_node(index_root, "nt:unstructured")
+    added = []
+    for name in dict.fromkeys((*SEARCH_INDEX_PROPERTIES, *axes)):
+        path = f"{index_root}/commerceSearch-{name.replace(':', '-')}"
+        if await session.exists(path):
+            continue
+        await session.add_node(
+            path,
+            "oak:QueryIndexDefinition",
+            properties={"type": "property", "propertyNames": [name]},
         )
+        added.append(path)
+    if save and added:
+        await session.save()
+    return added

@@ -770,3 +770,137 @@ async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[s
     access = session.access
     found = await session.store.read(lambda r: r.nodes(paths))
     return {p: n for p, n in found.items() if access.can_read(p)}
+
+
+# --- index scans (facets over a large subtree) --------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IndexScan:
+    """The entries of one property's index below a root: every (node, key) of `property`,
+    optionally only `keys`, and with `having` = (property, keys) only nodes that also have one of
+    those keys in that property's index (whose matching key each row reports)."""
+
+    property: str
+    keys: tuple[bytes, ...] | None = None
+    having: tuple[str, tuple[bytes, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    node_id: int
+    parent_id: int | None
+    path: str
+    key: bytes
+    having_key: bytes | None = None
+
+
+def usable_index(
+    defs: Sequence[IndexDefinition], name: str, path: str | None
+) -> IndexDefinition | None:
+    """An index holding `name` for every node below `path`, whatever its type (no declaring
+    node types), or None."""
+    found = [
+        d
+        for d in defs
+        if name in d.property_names
+        and not d.declaring_node_types
+        and d.covers_query_path(path)
+        # The index must hold nothing but this property: keys carry no property name.
+        and len(d.property_names) == 1
+    ]
+    found.sort(key=lambda d: not d.included_paths)
+    return found[0] if found else None
+
+
+async def index_scan(
+    session: ContentSession, root: str, scans: Sequence[IndexScan]
+) -> list[list[IndexRow]] | None:
+    """The readable index entries of each scan in the subtree of `root` (itself included), in one
+    store call, without reading a node: for facet counts and sorts over many nodes.
+
+    None when a property of a scan has no usable property index (see `usable_index`): the caller
+    falls back to a query. Index rows are not counted against the read limit (no node is
+    decoded); keys may be lossy (see `values`), so callers check `values.exact_string` first.
+    """
+    access = session.access
+    store = session.store
+    generation = getattr(store, "generation", None)
+    low, high = _range(root)
+
+    def run(reader: Reader) -> list[list[IndexRow]] | None:
+        defs = _definitions(store, generation, reader)
+        out: list[list[IndexRow]] = []
+        for scan in scans:
+            index = usable_index(defs, scan.property, root)
+            if index is None:
+                return None
+            params: list[object] = [index.name]
+            sql = (
+                "SELECT i.node_id, n.parent_id, n.path, i.value{extra} FROM prop_index i "
+                "JOIN node n ON n.id = i.node_id{join} WHERE i.index_name = ?"
+            )
+            extra = join = ""
+            if scan.keys is not None:
+                sql += f" AND i.value IN ({_marks(len(scan.keys))})"
+                params.extend(scan.keys)
+            if scan.having is not None:
+                other = usable_index(defs, scan.having[0], root)
+                if other is None:
+                    return None
+                extra = ", h.value"
+                join = (
+                    " JOIN prop_index h ON h.node_id = i.node_id AND h.index_name = ?"
+                    f" AND h.value IN ({_marks(len(scan.having[1]))})"
+                )
+                params[0:0] = [other.name, *scan.having[1]]
+            sql += " AND (n.path = ? OR (n.path >= ? AND n.path < ?))"
+            params.extend((root, low, high))
+            rows = reader.execute(sql.format(extra=extra, join=join), params)
+            out.append(
+                [
+                    IndexRow(
+                        cast(int, r[0]),
+                        cast("int | None", r[1]),
+                        cast(str, r[2]),
+                        cast(bytes, r[3]),
+                        cast(bytes, r[4]) if scan.having is not None else None,
+                    )
+                    for r in rows
+                    if access.can_read(cast(str, r[2]))
+                ]
+            )
+        return out
+
+    return await store.read(run)
+
+
+async def nodes_by_id(
+    session: ContentSession, ids: Sequence[int], options: QueryOptions | None = None
+) -> dict[int, Node]:
+    """The readable nodes with these ids (e.g. one page of index-scan hits), in one store call.
+    Rows count against `options.read_limit` (QueryLimitExceeded)."""
+    opts = options or QueryOptions()
+    if len(ids) > opts.read_limit:
+        raise QueryLimitExceeded(
+            f"reading {len(ids)} nodes is more than the limit of {opts.read_limit}",
+            limit=opts.read_limit,
+            plan="nodes by id",
+        )
+    access = session.access
+    unique = list(dict.fromkeys(ids))
+
+    def run(reader: Reader) -> dict[int, Node]:
+        out: dict[int, Node] = {}
+        for start in range(0, len(unique), _VARS):
+            chunk = unique[start : start + _VARS]
+            for raw in reader.execute(
+                f"SELECT {_COLS} FROM node n WHERE n.id IN ({_marks(len(chunk))})", chunk
+            ):
+                row = _Row(raw)
+                if access.can_read(row.path):
+                    out[row.id] = row.node()
+        return out
+
+    read_point = getattr(session.store, "read_point", None)
+    if read_point is not None and len(unique) <= INLINE_ROWS:
+        return cast(dict[int, Node], read_point(run))
+    return await session.store.read(run)

@@ -86,6 +86,29 @@ def property_keys(prop: Property) -> list[bytes]:
     return list(dict.fromkeys(out))
 
 
+def exact_string(key: bytes) -> str | None:
+    """The string a STRING-family key was made of, or None when the key is of another family
+    or may have been cut at `MAX_KEY_BYTES` (the caller reads the value itself then)."""
+    if key[:1] != STRING_TAG or len(key) > MAX_KEY_BYTES:
+        return None
+    try:
+        return key[1:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def number_of_key(key: bytes) -> float | None:
+    """The number a NUMBER-family key was made of (as a double), or None for another family."""
+    if key[:1] != NUMBER_TAG or len(key) != 9:
+        return None
+    raw = bytearray(key[1:])
+    if raw[0] & 0x80:
+        raw[0] &= 0x7F
+    else:
+        raw = bytearray(b ^ 0xFF for b in raw)
+    return float(struct.unpack(">d", bytes(raw))[0])
+
+
 def parse_number(text: str) -> Decimal | None:
     try:
         number = Decimal(text.strip())

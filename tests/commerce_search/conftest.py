@@ -1,7 +1,8 @@
 """Fixtures of the commerce search tests.
 
-repository (tests/conftest.py) -> catalog (twice: with and without the search indexes) (four shirts and a hat with colour/size variants under
-/etc/commerce/products/shop) -> provider (JcrSearchProvider over that catalog)
+repository (tests/conftest.py) -> catalog (four shirts and a hat with colour/size variants under
+/etc/commerce/products/shop; twice: with and without the search indexes)
+-> provider (JcrSearchProvider over that catalog)
 """
 
 from __future__ import annotations
