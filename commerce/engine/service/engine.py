@@ -410,7 +410,8 @@ class Engine:
             ctx.content_language,
             ctx.accept_language,
             io,
-            copy.deepcopy(payload),
+            # The raw payload as sent, for hooks only (the copy costs more than a save).
+            copy.deepcopy(payload) if pre is not None or post is not None else {},
             ctx.user.uid,
             conn,
         )
@@ -431,23 +432,32 @@ class Engine:
                 # Skipped by the pre hook: nothing saved, no post hook, still 201 (spec §6).
                 return Entity(item, -1, persist.integration_key, {})
             persist = result
-        writer = Writer(
-            conn,
-            io,
-            ctx.content_language,
-            self.registry.languages,
-            session.now,
-            access=self.access(io, ctx.user),
-        )
-        pk = await writer.upsert(
-            item,
-            persist.payload,
-            mode="patch" if key is not None else "post",
-            existing=existing,
-        )
-        entity = await reader.load_entities(conn, io, item, [pk], {}, self._languages(ctx))
-        persist.pk = pk
-        persist.integration_key = entity[0].key
+        access = self.access(io, ctx.user)
+        payload_to_save = persist.payload
+
+        async def save(on_thread: Connection) -> Entity:
+            # The whole item graph (lookups, inserts, localized rows, relations) and the
+            # response's reload run as one call on the database thread: one hop per write.
+            writer = Writer(
+                on_thread,
+                io,
+                ctx.content_language,
+                self.registry.languages,
+                session.now,
+                access=access,
+            )
+            pk = await writer.upsert(
+                item,
+                payload_to_save,
+                mode="patch" if key is not None else "post",
+                existing=existing,
+            )
+            loaded = await reader.load_entities(on_thread, io, item, [pk], {}, self._languages(ctx))
+            return loaded[0]
+
+        entity = await conn.run(save)
+        persist.pk = entity.pk
+        persist.integration_key = entity.key
         if post is not None:
             try:
                 await call_maybe_async(post(persist, hook_context))
@@ -460,7 +470,7 @@ class Engine:
                     f"[{persist.integration_key}]: {exc}",
                     inner=persist.integration_key,
                 ) from exc
-        return entity[0]
+        return entity
 
     async def delete(
         self,
@@ -495,4 +505,9 @@ class Engine:
                         f"Integration object [{key}] still has an inbound channel configuration.",
                         inner=key,
                     )
-        await delete_item(session.conn, self.types, item.type, pk)
+        found = pk
+
+        async def remove(on_thread: Connection) -> int:
+            return await delete_item(on_thread, self.types, item.type, found)
+
+        await session.conn.run(remove)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar, cast
 
 import aiosqlite
 
@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 
 Param: TypeAlias = "str | int | float | bytes | None"
 Row: TypeAlias = "tuple[Any, ...]"
+T = TypeVar("T")
+
+
+def run_inline(coro: Coroutine[Any, Any, T]) -> T:
+    """Drive a coroutine that never suspends to its end, synchronously (see ``Connection.run``)."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coro.close()
+    raise RuntimeError("a coroutine run on the database thread tried to suspend")
 
 
 class Connection:
@@ -54,6 +65,52 @@ class Connection:
             await self._conn.executemany(sql, params)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"The store failed: {exc}") from exc
+
+    async def run(self, fn: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+        """Run ``fn`` as one call on the database thread, so its statements cost one hop.
+
+        ``fn`` gets a ``ThreadConnection`` whose methods execute inline: the service code stays
+        the same async code, but nothing in it suspends, so the coroutine is driven to its end
+        right there. ``fn`` may only await that connection (no sleeps, no other I/O).
+        """
+
+        def on_thread(raw: sqlite3.Connection) -> T:
+            return run_inline(fn(ThreadConnection(raw)))
+
+        # aiosqlite runs every call on the connection's own thread; ``_execute`` queues one
+        # callable there (its internal entry point, also used by repo_server/store/sqlite.py).
+        return cast(T, await self._conn._execute(on_thread, self._conn._conn))  # type: ignore[no-untyped-call]
+
+
+class ThreadConnection(Connection):
+    """The same interface over the raw sqlite3 connection, used on aiosqlite's thread only."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    async def fetchall(self, sql: str, params: Sequence[Param] = ()) -> list[Row]:
+        try:
+            return [tuple(r) for r in self._raw.execute(sql, params).fetchall()]
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"The store failed: {exc}") from exc
+
+    async def execute(self, sql: str, params: Sequence[Param] = ()) -> int:
+        try:
+            cursor = self._raw.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"The store failed: {exc}") from exc
+        rowid = cursor.lastrowid or 0
+        cursor.close()
+        return rowid
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Param]]) -> None:
+        try:
+            self._raw.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"The store failed: {exc}") from exc
+
+    async def run(self, fn: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+        return await fn(self)
 
 
 class EngineStore:
