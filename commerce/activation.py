@@ -55,6 +55,7 @@ from repo_server.replication import (
 )
 from repo_server.replication.replicator import QueuedEntry, Replicator
 from repo_server.session.session import AccessPolicy, AllowAll, ContentSession, Repository
+from repo_server.store.base import StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -254,20 +255,36 @@ def shipped(path: str, tree: dict[str, list[RepoNode]], top: RepoNode) -> list[R
 
 
 async def read_shipped(session: ContentSession, paths: Sequence[str]) -> dict[str, list[RepoNode]]:
-    """What activating each of `paths` ships, reading each subtree once (one store query per
-    topmost path: a deep activation's child pages come with their ancestor's read)."""
+    """What activating each of `paths` ships, in one store read for all of them (each topmost
+    path's subtree once: a deep activation's child pages come with their ancestor's read)."""
     wanted = set(paths)
-    tops = [p for p in paths if not any(a in wanted for a in P.ancestors(p))]
+    tops = list(dict.fromkeys(p for p in paths if not any(a in wanted for a in P.ancestors(p))))
     kids: dict[str, list[RepoNode]] = {}
     nodes: dict[str, RepoNode] = {}
-    for top in dict.fromkeys(tops):
-        tree = await session.subtree(top, None)
-        stack = [tree]
-        while stack:
-            holder = stack.pop()
-            nodes[holder.node.path] = holder.node
-            kids[holder.node.path] = [c.node for c in holder.children]
-            stack.extend(holder.children)
+    if session.has_pending_changes:  # transient changes: read through the session
+        for top in tops:
+            tree = await session.subtree(top, None)
+            stack = [tree]
+            while stack:
+                holder = stack.pop()
+                nodes[holder.node.path] = holder.node
+                kids[holder.node.path] = [c.node for c in holder.children]
+                stack.extend(holder.children)
+        return {p: shipped(p, kids, nodes[p]) for p in paths if p in nodes}
+
+    def run(reader: StoreReader) -> list[tuple[RepoNode, list[RepoNode]]]:
+        roots = reader.nodes(tops)
+        return [(roots[t], reader.descendants(t)) for t in tops if t in roots]
+
+    readable = session.access.can_read
+    for root, below in await session.store.read(run):
+        if not readable(root.path):
+            continue
+        nodes[root.path] = root
+        for node in below:  # grouped by parent, in child order
+            if readable(node.path):
+                nodes[node.path] = node
+                kids.setdefault(node.parent_path, []).append(node)
     return {p: shipped(p, kids, nodes[p]) for p in paths if p in nodes}
 
 

@@ -146,7 +146,7 @@ def decode(data: bytes) -> Package:
                     P.join(root, rel) if rel else root,
                     str(primary),
                     tuple(str(m) for m in mixins),
-                    _with_blobs(props, blobs),
+                    _with_blobs(props, blobs) if blobs else props,
                 )
             )
     except InvalidPackage:
