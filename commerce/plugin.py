@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from commerce.config import commerce_settings
 from commerce.http.cart import register_session
@@ -12,9 +13,13 @@ from commerce.http.product import commerce_renderer, product_renderer
 from commerce.http.search import search_renderer
 from commerce.product import ProductOptions
 from commerce.providers import ProviderRegistry
-from commerce.search import JcrSearchProvider, SearchProviderRegistry
+from commerce.search import JcrSearchProvider, SearchProviderRegistry, declare_search_indexes
 from commerce.service import JcrCommerceServiceFactory
 from repo_server.extensions import PluginContext
+from repo_server.http.keys import repository_key
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def register(context: PluginContext) -> None:
@@ -46,3 +51,10 @@ def register(context: PluginContext) -> None:
     # After `.product.json`: it adds `catalogVersion` to it (issue 6).
     register_activation(context, registry)
     register_import(context)  # catalog import, polling, rollout (issue 8)
+
+    async def declare_indexes(app: web.Application) -> None:
+        # A search without text answers from property indexes (issue 7); declaring them is
+        # idempotent, and a new definition indexes the existing content in its commit.
+        await declare_search_indexes(app[repository_key].session("system"))
+
+    context.on_startup(declare_indexes)
