@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from .e2e_support import (
     ADMIN_PASSWORD,
     RECEIVER_PASSWORD,

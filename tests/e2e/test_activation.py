@@ -11,6 +11,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+
 from .e2e_support import ADMIN_PASSWORD, StartServer, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]

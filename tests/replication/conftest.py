@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from .replication_support import RECEIVER_PASSWORD, Client, Pair, StartAuthor
 
 from repo_server.config import Settings
 from repo_server.extensions import Extensions
 from repo_server.http.app import create_app
+
+from .replication_support import RECEIVER_PASSWORD, Client, Pair, StartAuthor
 
 
 @pytest.fixture

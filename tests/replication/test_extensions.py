@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .replication_support import Pair, StartAuthor, assert_error
-
 from repo_server.config import Settings
 from repo_server.extensions import Extensions, PluginContext
 from repo_server.replication import (
@@ -15,6 +13,8 @@ from repo_server.replication import (
     ReplicationOptions,
     ReplicationPreprocessor,
 )
+
+from .replication_support import Pair, StartAuthor, assert_error
 
 
 class RefuseBlocked:

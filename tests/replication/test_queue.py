@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from pytest_aiohttp import AiohttpClient
-from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, free_port
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
 from repo_server.replication import ReplicationActionType, replication_of
 from repo_server.replication.crypto import PasswordCipher
+
+from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, free_port
 
 
 async def _start_publish(aiohttp_client: AiohttpClient, settings: Settings, port: int) -> Client:

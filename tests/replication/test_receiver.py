@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from pytest_aiohttp import AiohttpClient
-from .replication_support import ADMIN, RECEIVER_PASSWORD, Client, Pair, assert_error, basic
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
@@ -17,6 +16,8 @@ from repo_server.replication import ReplicationActionType
 from repo_server.replication.package import Package, PackageNode, encode, snapshot
 from repo_server.replication.receiver import PASSWORD_FILE
 from repo_server.security import security_of, users
+
+from .replication_support import ADMIN, RECEIVER_PASSWORD, Client, Pair, assert_error, basic
 
 RECEIVER = basic("replication-receiver", RECEIVER_PASSWORD)
 MSGPACK = {"Content-Type": "application/x-msgpack"}

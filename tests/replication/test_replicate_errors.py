@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, basic
 
 from repo_server.model.values import Property, PropertyType
 from repo_server.security import privileges as PR
 from repo_server.security import security_of, users
 from repo_server.security.access import set_entry
+
+from .replication_support import ADMIN, Client, Pair, StartAuthor, assert_error, basic
 
 
 async def _nothing_queued(pair: Pair) -> None:

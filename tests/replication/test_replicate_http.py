@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .replication_support import ADMIN, Client, Pair, assert_error
-
 from repo_server.model.values import Binary, PropertyType
 from repo_server.replication import replication_of
+
+from .replication_support import ADMIN, Client, Pair, assert_error
 
 
 async def test_activated_page_is_readable_anonymously_on_publish(pair: Pair) -> None:
