@@ -46,6 +46,21 @@ class EngineSettings:
             "help": "integrationservices.authorization.accessrights.enabled: type-level rights"
         },
     )
+    inbound_monitoring: bool = field(
+        default=False,
+        metadata={"help": "inboundservices.monitoring.enabled: record non-GET requests (§9)"},
+    )
+    inbound_success_payload: bool = field(
+        default=False,
+        metadata={"help": "inboundservices.monitoring.success.payload.retention"},
+    )
+    inbound_error_payload: bool = field(
+        default=False,
+        metadata={"help": "inboundservices.monitoring.error.payload.retention"},
+    )
+    monitoring_payload_max: int = field(
+        default=65536, metadata={"help": "characters of a payload kept in a monitoring record"}
+    )
     token_lifetime: int = field(default=3600, metadata={"help": "OAuth token lifetime in seconds"})
     trust_forwarded: bool = field(
         default=False, metadata={"help": "build absolute URLs from X-Forwarded-Proto/Host"}
@@ -69,6 +84,9 @@ SAP_NAMES: Final = {
     "odata2services.batch.limit": "batch_limit",
     "integrationapi.compat.sapStatusCodes": "sap_status_codes",
     "integrationservices.authorization.accessrights.enabled": "access_rights",
+    "inboundservices.monitoring.enabled": "inbound_monitoring",
+    "inboundservices.monitoring.success.payload.retention": "inbound_success_payload",
+    "inboundservices.monitoring.error.payload.retention": "inbound_error_payload",
 }
 
 

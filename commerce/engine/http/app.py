@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
 from commerce.engine.config import EngineSettings
-from commerce.engine.errors import NotFound, Unauthorized
+from commerce.engine.errors import EngineError, NotFound, Unauthorized
 from commerce.engine.http.batch import handle_batch
 from commerce.engine.http.keys import engine_key, settings_key
 from commerce.engine.http.middleware import OAuthError, error_middleware
 from commerce.engine.http.odata import ODataRequest, ODataResponse, handle
 from commerce.engine.model.io import IntegrationObject
-from commerce.engine.model.resource import ResourceKind, parse_resource, split_io
+from commerce.engine.model.resource import Resource, ResourceKind, parse_resource, split_io
 from commerce.engine.service.auth import User
 from commerce.engine.service.engine import Engine
 
@@ -71,6 +72,59 @@ async def odata(request: web.Request) -> web.StreamResponse:
     resource = parse_resource(rest)
     base = f"{_origin(request, engine.settings.trust_forwarded)}{PREFIX}{io.code}"
     body = await request.read() if request.body_exists else b""
+    if io.builtin or request.method in ("GET", "HEAD"):
+        return _to_web(await _dispatch(engine, request, io, user, resource, body, base))
+    # Every non-GET request to an integration object is monitored (spec §9).
+    key = resource.key or ""
+    try:
+        result = await _dispatch(engine, request, io, user, resource, body, base)
+    except EngineError as exc:
+        await _record(engine, request, io, user, key, [(exc.code, exc.message)], body)
+        raise
+    errors: list[tuple[str, str]] = []
+    if resource.kind is ResourceKind.BATCH:
+        # A batch is one record, ERROR when any part or changeset failed.
+        if b"\nHTTP/1.1 4" in result.body or b"\nHTTP/1.1 5" in result.body:
+            errors.append(("batch_error", "A part or changeset of the batch failed."))
+    elif request.method == "POST" and result.status == 201:
+        try:
+            key = str(json.loads(result.body)["d"]["integrationKey"])
+        except (ValueError, KeyError, TypeError):
+            key = ""
+    await _record(engine, request, io, user, key, errors, body)
+    return _to_web(result)
+
+
+async def _record(
+    engine: Engine,
+    request: web.Request,
+    io: IntegrationObject,
+    user: User,
+    key: str,
+    errors: list[tuple[str, str]],
+    body: bytes,
+) -> None:
+    await engine.record_inbound(
+        io_code=io.code,
+        method=request.method,
+        user=user,
+        integration_key=key,
+        errors=errors,
+        message_id=request.headers.get("Integration-Message-Id", ""),
+        sap_passport=request.headers.get("SAP-PASSPORT"),
+        payload=body,
+    )
+
+
+async def _dispatch(
+    engine: Engine,
+    request: web.Request,
+    io: IntegrationObject,
+    user: User,
+    resource: Resource,
+    body: bytes,
+    base: str,
+) -> ODataResponse:
     if resource.kind is ResourceKind.BATCH:
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
@@ -87,7 +141,7 @@ async def odata(request: web.Request) -> web.StreamResponse:
             user=user,
         )
         result = await handle(engine, odata_request)
-    return _to_web(result)
+    return result
 
 
 def _to_web(result: ODataResponse) -> web.Response:

@@ -172,6 +172,45 @@ OOTB_DEFINITIONS: Final[JSONValue] = {
 }
 
 # The Meta API: built in, always exposed, not editable through itself (spec §1).
+INBOUND_MONITORING: Final[JSONValue] = {
+    "code": "InboundIntegrationMonitoring",
+    "items": [
+        {
+            "code": "InboundRequest",
+            "type": "InboundRequest",
+            "root": True,
+            "attributes": {
+                "creationtime": {"unique": True},
+                "messageId": {"unique": True},
+                "requestIntegrationKey": {"unique": True},
+                "type": {},
+                "httpMethod": {},
+                "sapPassport": {},
+                "payload": {},
+                "status": {"returnItem": "IntegrationRequestStatus"},
+                "user": {"returnItem": "User"},
+                "errors": {"returnItem": "InboundRequestError"},
+            },
+        },
+        {
+            "code": "InboundRequestError",
+            "type": "InboundRequestError",
+            "attributes": {
+                "inboundRequest": {"unique": True, "returnItem": "InboundRequest"},
+                "code": {"unique": True},
+                "message": {},
+            },
+        },
+        {
+            "code": "IntegrationRequestStatus",
+            "type": "IntegrationRequestStatus",
+            "entitySet": "IntegrationRequestStatuses",
+            "attributes": {"code": {"unique": True}},
+        },
+        {"code": "User", "type": "User", "attributes": {"uid": {"unique": True}}},
+    ],
+}
+
 INTEGRATION_SERVICE: Final[JSONValue] = {
     "code": "IntegrationService",
     "items": [

@@ -297,6 +297,28 @@ ITEM_TYPES: Final = TypeSystem(
                 _p("change", B),
                 _p("remove", B),
             ),
+            # Inbound monitoring (spec §9), read through the InboundIntegrationMonitoring IO.
+            _type("IntegrationRequestStatus", _p("code", unique=True)),
+            _type("User", _p("uid", unique=True)),
+            _type(
+                "InboundRequest",
+                _p("creationtime", T, unique=True),
+                _p("messageId", unique=True),
+                _p("requestIntegrationKey", unique=True),
+                _p("type"),
+                _p("httpMethod"),
+                _r("status", "IntegrationRequestStatus"),
+                _r("user", "User"),
+                _p("sapPassport"),
+                _p("payload"),
+                _c("errors", "InboundRequestError", inverse="inboundRequest", part_of=True),
+            ),
+            _type(
+                "InboundRequestError",
+                _r("inboundRequest", "InboundRequest", unique=True),
+                _p("code", unique=True),
+                _p("message"),
+            ),
         )
     }
 )

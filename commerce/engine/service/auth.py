@@ -40,6 +40,8 @@ GROUPS: Final = frozenset(
 ADMIN_GROUPS: Final = frozenset({ADMIN_GROUP, SERVICE_GROUP, MONITORING_GROUP})
 # Meta APIs need the service group together with the admin group (spec §7 table).
 META_SERVICES: Final = {"IntegrationService": SERVICE_GROUP}
+# Read-only monitoring services (spec §9); writes are answered 405 after this check.
+MONITORING_SERVICES: Final = frozenset({"InboundIntegrationMonitoring"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,10 @@ def authorize(user: User, io: IntegrationObject, method: str, *, metadata: bool 
         if admin and needed in groups:
             return
         raise Forbidden(f"User [{user.uid}] may not use the {io.code} Meta API.")
+    if io.code in MONITORING_SERVICES:
+        if admin or MONITORING_GROUP in groups:
+            return
+        raise Forbidden(f"User [{user.uid}] may not see {io.code}.")
     if admin:
         return
     if method in ("GET", "HEAD"):

@@ -32,7 +32,7 @@ from commerce.engine.model.keys import join_key
 from commerce.engine.model.ootb import OOTB_DEFINITIONS
 from commerce.engine.model.options import ExpandTree, QueryOptions
 from commerce.engine.model.types import ITEM_TYPES, Primitive, TypeSystem
-from commerce.engine.model.values import JSONObject, JSONValue, key_text
+from commerce.engine.model.values import JSONObject, JSONValue, Stored, key_text
 from commerce.engine.service import reader
 from commerce.engine.service.auth import ADMIN, ADMIN_GROUP, ADMIN_GROUPS, GROUPS, AuthService, User
 from commerce.engine.service.hooks import HookContext, HookRegistry, PersistItem, call_maybe_async
@@ -40,7 +40,7 @@ from commerce.engine.service.query import find_by_key
 from commerce.engine.service.reader import Entity, Languages, Page
 from commerce.engine.service.registry import Registry, definition_payload, icc_payload
 from commerce.engine.service.rights import AccessRights, Permission, default_payloads, read_rights
-from commerce.engine.service.rows import delete_item, insert_row
+from commerce.engine.service.rows import delete_item, find_pk, insert_row
 from commerce.engine.service.writer import AccessCheck, Writer
 from commerce.engine.store.schema import q, table
 from commerce.engine.store.sqlite import Connection, EngineStore
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 INTEGRATION_SERVICE = "IntegrationService"
 DEFAULT_LANGUAGES = ("en", "de")
 RIGHTS_SEEDED = "access_rights_seeded"
+# Bumped when DEFAULT_RIGHTS gains rows; an older data directory gets the missing ones.
+RIGHTS_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +166,80 @@ class Engine:
     async def _seed_rights(self) -> None:
         """The default access rights, once per data directory (older ones get them too)."""
         seeded = await self.store.reader.fetchone(
-            "SELECT 1 FROM engine_meta WHERE key = ?", [RIGHTS_SEEDED]
+            "SELECT value FROM engine_meta WHERE key = ?", [RIGHTS_SEEDED]
         )
-        if seeded is not None:
+        if seeded is not None and seeded[0] == RIGHTS_VERSION:
             return
+        rights = self.types.types["AccessRight"]
         async with self.write() as session:
             service = self.registry.builtins[INTEGRATION_SERVICE]
             writer = Writer(session.conn, service, "en", self.registry.languages, session.now)
             for payload in default_payloads():
-                await writer.upsert(service.items["AccessRight"], payload)
+                assert isinstance(payload, dict)
+                where: dict[str, Stored] = {
+                    "group": str(payload["group"]),
+                    "itemType": str(payload["itemType"]),
+                }
+                # Rows an admin already has (changed or not) stay as they are.
+                if await find_pk(session.conn, rights, where) is None:
+                    await writer.upsert(service.items["AccessRight"], payload)
             await session.conn.execute(
-                "INSERT OR REPLACE INTO engine_meta VALUES (?, '1')", [RIGHTS_SEEDED]
+                "INSERT OR REPLACE INTO engine_meta VALUES (?, ?)", [RIGHTS_SEEDED, RIGHTS_VERSION]
             )
             session.meta_changed = True
+
+    async def record_inbound(
+        self,
+        *,
+        io_code: str,
+        method: str,
+        user: User,
+        integration_key: str,
+        errors: list[tuple[str, str]],
+        message_id: str,
+        sap_passport: str | None,
+        payload: bytes,
+    ) -> None:
+        """One InboundRequest (spec §9) when inbound monitoring is on; never fails the request."""
+        settings = self.settings
+        if not settings.inbound_monitoring:
+            return
+        ok = not errors
+        keep = settings.inbound_success_payload if ok else settings.inbound_error_payload
+        text = payload.decode("utf-8", "replace")[: settings.monitoring_payload_max]
+        types = self.types.types
+
+        async def save(conn: Connection) -> None:
+            now = now_millis()
+            status = {"code": "SUCCESS" if ok else "ERROR"}
+            status_pk = await find_pk(conn, types["IntegrationRequestStatus"], status)
+            if status_pk is None:
+                status_pk = await insert_row(conn, types["IntegrationRequestStatus"], status, now)
+            who = {"uid": user.uid}
+            user_pk = await find_pk(conn, types["User"], who)
+            if user_pk is None:
+                user_pk = await insert_row(conn, types["User"], who, now)
+            values: dict[str, Stored] = {
+                "creationtime": now,
+                "messageId": message_id,
+                "requestIntegrationKey": integration_key,
+                "type": io_code,
+                "httpMethod": method,
+                "status": status_pk,
+                "user": user_pk,
+                "sapPassport": sap_passport,
+                "payload": text if keep else None,
+            }
+            pk = await insert_row(conn, types["InboundRequest"], values, now)
+            for code, message in errors:
+                row: dict[str, Stored] = {"inboundRequest": pk, "code": code, "message": message}
+                await insert_row(conn, types["InboundRequestError"], row, now)
+
+        try:
+            async with self.write() as session:
+                await session.conn.run(save)
+        except EngineError:
+            log.warning("could not record an inbound request of %s", io_code, exc_info=True)
 
     async def apply_definitions(self, data: JSONValue) -> list[str]:
         """Store the IOs of a definition file, replacing same-named ones; returns their codes."""

@@ -20,7 +20,7 @@ from commerce.engine.model.io import (
     build,
     definition_from_json,
 )
-from commerce.engine.model.ootb import INTEGRATION_SERVICE
+from commerce.engine.model.ootb import INBOUND_MONITORING, INTEGRATION_SERVICE
 from commerce.engine.model.types import TypeSystem
 from commerce.engine.model.values import JSONObject, JSONValue
 from commerce.engine.store.schema import q, table
@@ -39,8 +39,13 @@ class Registry:
     builtins: dict[str, IntegrationObject] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        service = build(definition_from_json(INTEGRATION_SERVICE), self.types, builtin=True)
-        self.builtins = {service.code: service}
+        self.builtins = {
+            service.code: service
+            for service in (
+                build(definition_from_json(d), self.types, builtin=True)
+                for d in (INTEGRATION_SERVICE, INBOUND_MONITORING)
+            )
+        }
 
     def get(self, code: str) -> IntegrationObject:
         """The IO named ``code``; raises NotFound, or SchemaGenerationError for a broken one."""

@@ -24,6 +24,7 @@ from commerce.engine.service.auth import (
     ADMIN_GROUP,
     CREATE_GROUP,
     DELETE_GROUP,
+    MONITORING_GROUP,
     USER_GROUP,
     VIEW_GROUP,
 )
@@ -55,6 +56,10 @@ DEFAULT_RIGHTS: Final[tuple[JSONObject, ...]] = (
     {"group": CREATE_GROUP, "itemType": ANY_TYPE, "create": True, "change": True},
     {"group": VIEW_GROUP, "itemType": ANY_TYPE, "read": True},
     {"group": DELETE_GROUP, "itemType": ANY_TYPE, "remove": True},
+    {"group": MONITORING_GROUP, "itemType": "InboundRequest", "read": True},
+    {"group": MONITORING_GROUP, "itemType": "InboundRequestError", "read": True},
+    {"group": MONITORING_GROUP, "itemType": "IntegrationRequestStatus", "read": True},
+    {"group": MONITORING_GROUP, "itemType": "User", "read": True},
 )
 
 
