@@ -2,86 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from typing import Any
-
 import pytest
 
-from .e2e_support import ADMIN_PASSWORD, StartServer, stop
+from .e2e_support import (
+    StartServer,
+    make_page,
+    published,
+    queue,
+    replicate,
+    set_title,
+    stop,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
-
-ADMIN = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
-
-
-def request(
-    url: str, fields: list[tuple[str, str]] | None = None, *, auth: bool = True
-) -> tuple[int, Any]:
-    data = urllib.parse.urlencode(fields).encode() if fields is not None else None
-    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    if auth:
-        req.add_header("Authorization", ADMIN)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            body = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as exc:
-        body, status = exc.read(), exc.code
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body.decode("utf-8", "replace")
-
-
-def make_page(author: str, path: str, title: str) -> None:
-    status, body = request(f"{author}{path}", [("jcr:primaryType", "cq:Page")])
-    assert status in (200, 201), body
-    status, body = request(
-        f"{author}{path}/jcr:content",
-        [("jcr:primaryType", "cq:PageContent"), ("jcr:title", title)],
-    )
-    assert status in (200, 201), body
-
-
-def set_title(author: str, path: str, title: str) -> None:
-    status, body = request(f"{author}{path}/jcr:content", [("jcr:title", title)])
-    assert status == 200, body
-
-
-def replicate(author: str, cmd: str, *paths: str) -> dict[str, Any]:
-    status, body = request(
-        f"{author}/bin/replicate.json", [("cmd", cmd), *(("path", p) for p in paths)]
-    )
-    assert status == 200, body
-    assert isinstance(body, dict)
-    return body
-
-
-def queue(author: str) -> dict[str, Any]:
-    status, body = request(f"{author}/etc/replication/agents.author/publish.queue.json")
-    assert status == 200, body
-    assert isinstance(body, dict)
-    return body
-
-
-def wait_for(check: Any, what: str, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def published(publish: str, path: str) -> tuple[int, Any]:
-    return request(f"{publish}{path}.json", auth=False)
 
 
 def test_activate_read_anonymously_on_publish_then_deactivate(start_server: StartServer) -> None:
