@@ -34,7 +34,7 @@ from repo_server.http import post, render
 from repo_server.http.keys import extensions_key, repository_key, settings_key
 from repo_server.http.post import change_entries, check_if_match
 from repo_server.http.resolve import Resource, resolve
-from repo_server.http.security_http import session_for
+from repo_server.http.security_http import session_for, user_id_key
 from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.node import Node
@@ -209,7 +209,7 @@ async def _get_property(
 async def handle_get(request: web.Request) -> web.StreamResponse:
     cache: RenderCache = request.app[_cache_key]
     raw = request.path
-    user = str(request.get("user_id", ""))
+    user = request.get(user_id_key, "")
     store = request.app[repository_key].store
     generation = store.generation
     key = (raw, user)

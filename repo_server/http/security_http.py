@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -168,12 +167,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     policy = await manager.policy_for(user_id)
     request[user_id_key] = user_id
     request[access_key] = policy
-    with warnings.catch_warnings():
-        # The documented string keys stay for handlers written against them; aiohttp 3.14
-        # warns once per string key (an error under pytest's filterwarnings).
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        request["user_id"] = user_id
-        request["access"] = policy
     return await handler(request)
 
 

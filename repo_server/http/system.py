@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from repo_server.errors import AccessDenied, InvalidInput, PayloadTooLarge
+from repo_server.errors import InvalidInput, PayloadTooLarge
 from repo_server.http.keys import repository_key, settings_key
 from repo_server.http.post import read_params
 from repo_server.http.render import dumps
+from repo_server.http.security_http import require_admin
 
 
 async def node_types(request: web.Request) -> web.Response:
@@ -19,9 +20,7 @@ async def node_types(request: web.Request) -> web.Response:
 
 
 def _require_admin(request: web.Request) -> None:
-    # TODO(#3): use the security engineer's admin check once repo_server.security offers one.
-    if request.get("user_id") != "admin":
-        raise AccessDenied("only admin may register node types", user=request.get("user_id"))
+    require_admin(request)  # the admin user or a member of `administrators`
 
 
 async def register_node_types(request: web.Request) -> web.Response:
