@@ -32,7 +32,9 @@ from repo_server.session.operations import OpContext, autocreated_properties, ne
 from repo_server.session.tree import TNode, Tree
 from repo_server.store.base import StoreReader
 
-VERSION: Final = 1
+VERSION: Final = 1  # `encode`: nodes as [relative path, primary, mixins, properties]
+RAW_VERSION: Final = 2  # `snapshot` on SQL stores: [relative path, primary, stored row blob]
+_EXTERNAL_BLOB: Final = b"\xa4blob"  # msgpack of the key of an external binary value
 RECEIVED_DDL: Final = (
     "CREATE TABLE IF NOT EXISTS replication_received ("
     " origin TEXT PRIMARY KEY, last_id INTEGER NOT NULL, received_at INTEGER NOT NULL"
@@ -71,6 +73,9 @@ def snapshot(reader: StoreReader, action: ReplicationActionType, path: str) -> b
     """The encoded package of `action` on `path` as the store holds it now; NodeNotFound."""
     if action.removes:
         return encode(Package(action, path))
+    sql = getattr(reader, "execute", None)
+    if sql is not None:
+        return _snapshot_rows(reader, sql, action, path)
     root = reader.node(path)
     if root is None:
         raise NodeNotFound(f"no node at {path}", path=path)
@@ -105,6 +110,62 @@ def snapshot(reader: StoreReader, action: ReplicationActionType, path: str) -> b
     return encode(Package(action, path, chain, nodes, blobs))
 
 
+def _ancestor_chain(reader: StoreReader, path: str) -> list[list[object]]:
+    parents = reader.nodes(P.ancestors(path))
+    return [
+        [a, parents[a].primary_type, list(parents[a].mixins)]
+        for a in reversed(P.ancestors(path))
+        if a != P.ROOT and a in parents
+    ]
+
+
+def _snapshot_rows(
+    reader: StoreReader, sql: Any, action: ReplicationActionType, path: str
+) -> bytes:
+    """`snapshot` from the stored rows: each node's property blob ships as stored (types
+    included), so nothing is decoded and encoded again but the blobs that hold an external
+    binary (whose bytes go with the package)."""
+    found = sql("SELECT ptype, props FROM node WHERE path = ?", (path,))
+    if not found:
+        raise NodeNotFound(f"no node at {path}", path=path)
+    low, high = ("/\x00", "0") if path == P.ROOT else (path + "/", path + "0")
+    by_parent: dict[str, list[tuple[str, str, bytes]]] = {}
+    for row_path, ptype, props in sql(
+        "SELECT path, ptype, props FROM node WHERE path >= ? AND path < ? "
+        "ORDER BY parent_id, sort_key, name",
+        (low, high),
+    ):
+        by_parent.setdefault(P.parent(row_path), []).append((row_path, ptype, props))
+    ordered: list[tuple[str, str, bytes]] = []
+    stack = [(path, str(found[0][0]), bytes(found[0][1]))]
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        # Child pages are replicated on their own (deep activation), never inside a page.
+        kids = [k for k in by_parent.get(node[0], ()) if k[1] != N.CQ_PAGE]
+        stack.extend(reversed(kids))
+    blobs: dict[str, bytes] = {}
+    for _, _, props in ordered:
+        if _EXTERNAL_BLOB not in props:
+            continue
+        for prop in decode_properties(props).values():
+            for value in prop.values:
+                if isinstance(value, Binary) and value.data is None and value.sha256 not in blobs:
+                    data = reader.blob(value.sha256)
+                    if data is not None:
+                        blobs[value.sha256] = data
+    return pack(
+        {
+            "v": RAW_VERSION,
+            "action": action.value,
+            "path": path,
+            "parents": _ancestor_chain(reader, path),
+            "nodes": [[P.relative(p, path), t, props] for p, t, props in ordered],
+            "blobs": blobs,
+        }
+    )
+
+
 def encode(package: Package) -> bytes:
     return pack(
         {
@@ -130,8 +191,9 @@ def decode(data: bytes) -> Package:
     """The package in `data`; InvalidPackage for anything else."""
     try:
         raw = unpack(data)
-        if not isinstance(raw, dict) or raw.get("v") != VERSION:
+        if not isinstance(raw, dict) or raw.get("v") not in (VERSION, RAW_VERSION):
             raise InvalidPackage("not a replication package of a known version")
+        version = raw["v"]
         action = ReplicationActionType.from_name(raw["action"])
         if action is None:
             raise InvalidPackage(f"unknown action {raw['action']!r}")
@@ -139,8 +201,16 @@ def decode(data: bytes) -> Package:
         blobs = {str(k): bytes(v) for k, v in raw.get("blobs", {}).items()}
         parents = tuple((P.normalize(p), str(t), tuple(m)) for p, t, m in raw.get("parents", []))
         nodes = []
-        for rel, primary, mixins, props_blob in raw.get("nodes", []):
+        for item in raw.get("nodes", []):
+            if version == VERSION:
+                rel, primary, mixins, props_blob = item
+            else:
+                rel, primary, props_blob = item
             props = decode_properties(props_blob)
+            props.pop(N.JCR_PRIMARY_TYPE, None)
+            stored_mixins = props.pop(N.JCR_MIXIN_TYPES, None)
+            if version != VERSION:
+                mixins = stored_mixins.values if stored_mixins is not None else ()
             nodes.append(
                 PackageNode(
                     P.join(root, rel) if rel else root,
