@@ -255,8 +255,113 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+# Node names that are valid without a closer look (the common case): ASCII letters, digits, `_`
+# and `-`, short enough; anything else goes through `is_valid_name`.
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,150}\Z")
+_SCALARS: Final = frozenset({str, bool, int, float})
+_MISSING: Final = object()
+# Free property keys seen before, and whether they may be property names (feeds repeat a few).
+_KEY_OK: dict[str, bool] = {}
+
+
+def _property_key_ok(key: str) -> bool:
+    ok = _KEY_OK.get(key)
+    if ok is None:
+        ok = is_valid_name(key) and not key.startswith("jcr:primary") and key != "jcr:mixinTypes"
+        if len(_KEY_OK) < 10_000:
+            _KEY_OK[key] = ok
+    return ok
+
+
+def _node_name_ok(name: str) -> bool:
+    return _PLAIN_NAME.match(name) is not None or (is_valid_name(name) and ":" not in name)
+
+
+def _plain_amount(value: Any) -> Decimal | None:
+    """`value` as an amount when it plainly is one (else None: the checked path reports it)."""
+    kind = type(value)
+    if kind is str:
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    elif kind is Decimal:
+        amount = Decimal(str(value))
+    elif kind is int:
+        amount = Decimal(value)
+    else:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None
+
+
+def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
+    """`_common` for an item whose every value is plainly right (nearly all of them): the
+    same properties in the same order, or None to take the checked path."""
+    props: dict[str, FeedValue] = {}
+    get = item.get
+    value = get("title")
+    if value is not None and value != "":
+        if type(value) is not str:
+            return None
+        props["jcr:title"] = value
+    value = get("description")
+    if value is not None and value != "":
+        if type(value) is not str:
+            return None
+        props["jcr:description"] = value
+    value = get("price")
+    if value is not None and value != "":
+        amount = _plain_amount(value)
+        if amount is None:
+            return None
+        props["price"] = amount
+    value = get("prices")
+    if value is not None:
+        if type(value) is not dict:
+            return None
+        for currency, raw in value.items():
+            if raw is None or raw == "":
+                if not _CURRENCY.match(currency):
+                    return None
+                continue
+            amount = _plain_amount(raw)
+            if amount is None or not _CURRENCY.match(currency):
+                return None
+            props[f"price.{currency}"] = amount
+    value = get("currency")
+    if value is not None and value != "":
+        if type(value) is not str or not _CURRENCY.match(value):
+            return None
+        props["currency"] = value
+    value = get("tags")
+    if value is not None:
+        if type(value) is not list or not all(type(v) is str and v for v in value):
+            return None
+        props["cq:tags"] = list(value)
+    value = get("image")
+    if value is not None and value != "" and type(value) is not str:
+        return None
+    for key, raw in item.items():
+        if key in _PRODUCT_KEYS:
+            continue
+        if not _property_key_ok(key):
+            return None
+        kind = type(raw)
+        if kind in _SCALARS:
+            props[key] = raw
+        elif kind is Decimal:
+            props[key] = float(raw)
+        else:
+            return None  # lists and anything odd: the checked path
+    return props
+
+
 def _common(b: _Builder, where: str, item: Mapping[str, Any], props: dict[str, FeedValue]) -> bool:
     """The keys products and variants share; returns False when any is bad."""
+    plain = _common_plain(item)
+    if plain is not None:
+        props.update(plain)
+        return True
     before = len(b.problems)
     for key, prop in (("title", "jcr:title"), ("description", "jcr:description")):
         found = b.text(where, key, item.get(key))
@@ -295,7 +400,7 @@ def _name(b: _Builder, where: str, raw: Any, fallback: str | None) -> str | None
     if not name:
         b.problem(where, "no name, and none can be made from a SKU")
         return None
-    if not is_valid_name(name) or ":" in name:
+    if not _node_name_ok(name):
         b.problem(where, f"{name!r} is not a valid node name")
         return None
     return name
