@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from .commerce_support import StoreReads, load_sets
 
 from commerce.plugin import register
 from commerce.providers import ProviderRegistry
@@ -21,6 +20,8 @@ from commerce.repo import RepoSession
 from repo_server.config import Settings
 from repo_server.extensions import Extensions, PluginContext
 from repo_server.session.session import ContentSession, Repository
+
+from .commerce_support import StoreReads, load_sets
 
 
 @pytest.fixture

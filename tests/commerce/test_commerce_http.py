@@ -9,6 +9,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from repo_server.config import Settings
+from repo_server.extensions import Extensions
+from repo_server.http.app import create_app
+from repo_server.http.keys import repository_key
+
 from .commerce_support import (
     BANYAN,
     BANYAN_PAGE,
@@ -20,12 +27,6 @@ from .commerce_support import (
     SHIRT_REF,
     load_sets,
 )
-from pytest_aiohttp import AiohttpClient
-
-from repo_server.config import Settings
-from repo_server.extensions import Extensions
-from repo_server.http.app import create_app
-from repo_server.http.keys import repository_key
 
 Client = TestClient[web.Request, web.Application]
 

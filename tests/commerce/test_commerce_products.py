@@ -7,16 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from .commerce_support import (
-    BANYAN,
-    BANYAN_PAGE,
-    BANYAN_REF,
-    JCR_EXAMPLE,
-    SALE_REF,
-    SHIRT,
-    SHIRT_REF,
-    node,
-)
 
 from commerce.errors import ProductStructureError
 from commerce.product import (
@@ -33,6 +23,17 @@ from commerce.providers import ProviderRegistry, adapt_to_product
 from commerce.repo import RepoSession
 from commerce.service import JcrCommerceService
 from repo_server.session.session import ContentSession
+
+from .commerce_support import (
+    BANYAN,
+    BANYAN_PAGE,
+    BANYAN_REF,
+    JCR_EXAMPLE,
+    SALE_REF,
+    SHIRT,
+    SHIRT_REF,
+    node,
+)
 
 M_RED = f"{BANYAN}/banyan_shirt_m/banyan_shirt_m_red"
 XL = f"{BANYAN}/banyan_shirt_xl"

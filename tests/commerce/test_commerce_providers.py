@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from .commerce_support import HYBRIS_EXAMPLE, JCR_EXAMPLE, StoreReads, node
 
 from commerce.errors import ProviderNotFoundError
 from commerce.providers import (
@@ -19,6 +18,8 @@ from repo_server.errors import RepoError
 from repo_server.extensions import Extensions
 from repo_server.services import ServiceRegistry
 from repo_server.session.session import ContentSession
+
+from .commerce_support import HYBRIS_EXAMPLE, JCR_EXAMPLE, StoreReads, node
 
 
 async def test_the_plugin_registers_the_jcr_provider_as_jcr_and_geometrixx(

@@ -6,7 +6,6 @@ from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
-from .commerce_support import SHIRT, StoreReads
 
 from commerce.config import CommerceSettings, commerce_settings
 from commerce.errors import CommerceError, InvalidQuantityError, UnsupportedOperationError
@@ -15,6 +14,8 @@ from commerce.repo import RepoSession
 from commerce.service import JcrCommerceService
 from repo_server.config import Settings, SettingsError
 from repo_server.session.session import ContentSession
+
+from .commerce_support import SHIRT, StoreReads
 
 
 async def test_reads_are_cached_per_session_and_batched(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from .commerce_support import BANYAN, BANYAN_PAGE, BANYAN_REF, SHIRT, SHIRT_REF, StoreReads, node
 
 from commerce.product import (
     AllOf,
@@ -18,6 +17,8 @@ from commerce.product import (
 from commerce.providers import ProviderRegistry, adapt_to_product
 from commerce.repo import RepoSession
 from repo_server.session.session import ContentSession
+
+from .commerce_support import BANYAN, BANYAN_PAGE, BANYAN_REF, SHIRT, SHIRT_REF, StoreReads, node
 
 LEAVES = [
     "banyan_shirt_s_red",

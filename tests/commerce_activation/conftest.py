@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from .activation_support import RECEIVER_PASSWORD, Client, Shop, load_sets
 from pytest_aiohttp import AiohttpClient
 
 from commerce.plugin import register
@@ -21,6 +20,8 @@ from repo_server.config import Settings
 from repo_server.extensions import Extensions, PluginContext
 from repo_server.http.app import create_app
 from repo_server.http.keys import repository_key
+
+from .activation_support import RECEIVER_PASSWORD, Client, Shop, load_sets
 
 
 @pytest.fixture

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from repo_server.model.values import Property, PropertyType
+from repo_server.security import privileges as PR
+from repo_server.security import security_of, users
+from repo_server.security.access import set_entry
+
 from .activation_support import (
     CAMPAIGN,
     SHIRT,
@@ -15,11 +20,6 @@ from .activation_support import (
     assert_error,
     basic,
 )
-
-from repo_server.model.values import Property, PropertyType
-from repo_server.security import privileges as PR
-from repo_server.security import security_of, users
-from repo_server.security.access import set_entry
 
 
 async def _price(shop: Shop, client: Any, path: str, version: str | None = None) -> str:

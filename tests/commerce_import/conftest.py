@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from .catalog_import_support import FIXTURES, AiohttpClient, Client, basic
 
 from commerce.importer.importer import CatalogImporter
 from commerce.plugin import register
@@ -20,6 +19,8 @@ from repo_server.extensions import Extensions, PluginContext
 from repo_server.http.app import create_app
 from repo_server.loader import load_document
 from repo_server.session.session import ContentSession
+
+from .catalog_import_support import FIXTURES, AiohttpClient, Client, basic
 
 
 @pytest.fixture

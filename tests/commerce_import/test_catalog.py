@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc
-
 from commerce.catalog import CatalogBlueprint, CatalogGenerator, SectionBlueprint
 from commerce.importer.importer import CatalogImporter, ImportOptions
 from commerce.repo import RepoSession
 from commerce.service import JcrCommerceService
 from repo_server.session.session import ContentSession
+
+from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc
 
 TH = f"{ROOT}/trailhead"
 SITE = "/content/trailhead"

@@ -8,13 +8,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from .catalog_import_support import CATALOGS, ROOT, Client, basic, encode, repository_of, sample
 
 from commerce.importer.cli import main as commerce_main
 from repo_server.cli import main as repo_main
 from repo_server.config import Settings
 from repo_server.loader import load_document
 from repo_server.session.session import Repository
+
+from .catalog_import_support import CATALOGS, ROOT, Client, basic, encode, repository_of, sample
 
 URL = "/bin/commerce/import"
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc, tree
 
 from commerce.errors import ImporterError, InvalidFeedError
 from commerce.importer.feed import FeedProduct, FeedValue
@@ -20,6 +19,8 @@ from repo_server.services import ServiceRegistry
 from repo_server.session.session import ContentSession
 from repo_server.session.tree import Tree
 from repo_server.store.base import StoreWriter
+
+from .catalog_import_support import ROOT, changed, encode, product, sample, sample_doc, tree
 
 TH = f"{ROOT}/trailhead"
 FLANNEL = f"{TH}/men/shirts/ridge_flannel"

@@ -8,15 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .catalog_import_support import (
-    CATALOGS,
-    FIXTURES,
-    ROOT,
-    AiohttpClient,
-    Client,
-    repository_of,
-)
-
 from commerce.http.import_http import ImportRuntime
 from commerce.importer.polling import Importer, PollConfig, PollingImporter
 from repo_server.config import Settings
@@ -25,6 +16,15 @@ from repo_server.http.app import create_app
 from repo_server.loader import load_document
 from repo_server.model.node import Node
 from repo_server.session.session import ContentSession, Repository
+
+from .catalog_import_support import (
+    CATALOGS,
+    FIXTURES,
+    ROOT,
+    AiohttpClient,
+    Client,
+    repository_of,
+)
 
 CONFIG = "/etc/importers/polling"
 

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
-from .session_support import PASSWORD, Client, Shopper, load_shop, login
 
 from commerce.plugin import register
 from commerce.session import CommerceSessionManager, JcrCommerceSession, SessionContext
@@ -27,6 +26,8 @@ from repo_server.http.keys import repository_key
 from repo_server.security import users
 from repo_server.security.manager import security_of
 from repo_server.session.session import Repository
+
+from .session_support import PASSWORD, Client, Shopper, load_shop, login
 
 
 @pytest.fixture

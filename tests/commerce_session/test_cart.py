@@ -5,6 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
+from commerce.errors import (
+    CartEntryIndexError,
+    InvalidQuantityError,
+    NotPurchasableError,
+    ReadOnlyCartEntryError,
+)
+from commerce.money import CART, ORDER, POST_TAX, PRE_TAX, SHIPPING, TAX, PriceFilter
+from commerce.product import Product
+from commerce.session import JcrCommerceSession
+
 from .session_support import (
     EBOOK,
     JACKET,
@@ -16,16 +27,6 @@ from .session_support import (
     TEE,
     Shopper,
 )
-
-from commerce.errors import (
-    CartEntryIndexError,
-    InvalidQuantityError,
-    NotPurchasableError,
-    ReadOnlyCartEntryError,
-)
-from commerce.money import CART, ORDER, POST_TAX, PRE_TAX, SHIPPING, TAX, PriceFilter
-from commerce.product import Product
-from commerce.session import JcrCommerceSession
 
 
 async def product(session: JcrCommerceSession, path: str) -> Product:

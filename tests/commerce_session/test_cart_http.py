@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from commerce.session.manager import COOKIE_NAME
+
 from .session_support import (
     CARD,
     DECLINED_CARD,
@@ -22,8 +25,6 @@ from .session_support import (
     checkout_details,
     login,
 )
-
-from commerce.session.manager import COOKIE_NAME
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 CART = "/bin/commerce/cart"

@@ -6,22 +6,6 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from .session_support import (
-    CARD,
-    DECLINED_CARD,
-    EXPRESS,
-    FREE_SHIP,
-    INTERNATIONAL,
-    JACKET,
-    STANDARD,
-    TEE,
-    TEE_DEAL,
-    TEN_PERCENT,
-    Shopper,
-    address,
-    card,
-    checkout_details,
-)
 
 from commerce.errors import (
     EmptyCartError,
@@ -38,6 +22,23 @@ from commerce.payment import PaymentConnector, TestPaymentConnector
 from commerce.promotions import PromotionStatus
 from commerce.session import CommerceSessionManager, JcrCommerceSession
 from repo_server.session.session import ContentSession, Repository
+
+from .session_support import (
+    CARD,
+    DECLINED_CARD,
+    EXPRESS,
+    FREE_SHIP,
+    INTERNATIONAL,
+    JACKET,
+    STANDARD,
+    TEE,
+    TEE_DEAL,
+    TEN_PERCENT,
+    Shopper,
+    address,
+    card,
+    checkout_details,
+)
 
 
 async def fill(session: JcrCommerceSession) -> None:

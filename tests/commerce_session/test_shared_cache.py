@@ -7,15 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from .session_support import (
-    JACKET,
-    MITTENS,
-    STANDARD,
-    TEE,
-    TEN_PERCENT,
-    Client,
-    Shopper,
-)
 
 from commerce.product import Product
 from commerce.session import CommerceSessionManager, JcrCommerceSession
@@ -25,6 +16,16 @@ from commerce.session.manager import write_cart
 from repo_server.errors import ConcurrentModification
 from repo_server.http.keys import repository_key
 from repo_server.session.session import Repository
+
+from .session_support import (
+    JACKET,
+    MITTENS,
+    STANDARD,
+    TEE,
+    TEN_PERCENT,
+    Client,
+    Shopper,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 CART = "/bin/commerce/cart"

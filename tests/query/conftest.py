@@ -14,6 +14,14 @@ import base64
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
+
+from repo_server.config import Settings
+from repo_server.http.app import create_app
+from repo_server.http.keys import repository_key
+from repo_server.query import engine
+from repo_server.query.model import Group, Order, Predicate, Query
+from repo_server.session.session import AccessPolicy, Repository
+
 from .query_support import (
     ADMIN_PASSWORD,
     AssertError,
@@ -23,13 +31,6 @@ from .query_support import (
     assert_error_body,
     load_shop,
 )
-
-from repo_server.config import Settings
-from repo_server.http.app import create_app
-from repo_server.http.keys import repository_key
-from repo_server.query import engine
-from repo_server.query.model import Group, Order, Predicate, Query
-from repo_server.session.session import AccessPolicy, Repository
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import pytest
-from .query_support import Search, paths
 
 from repo_server.errors import ConstraintViolation, QueryLimitExceeded
 from repo_server.query import engine
@@ -19,6 +18,8 @@ from repo_server.query.model import (
     TypePredicate,
 )
 from repo_server.session.session import Repository
+
+from .query_support import Search, paths
 
 SHOP = "/content/shop"
 

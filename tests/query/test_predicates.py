@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from .query_support import Search, paths
 
 from repo_server.query import engine
 from repo_server.query.errors import InvalidFullText, InvalidPredicate
@@ -22,6 +21,8 @@ from repo_server.query.model import (
     TypePredicate,
 )
 from repo_server.session.session import Repository
+
+from .query_support import Search, paths
 
 SHOP = "/content/shop"
 

@@ -7,10 +7,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from .query_support import AssertError, Client, MakeClient
 
 from repo_server.http.query_http import query_options_key
 from repo_server.query.engine import QueryOptions
+
+from .query_support import AssertError, Client, MakeClient
 
 QB = "/bin/querybuilder.json"
 SHOP = "/content/shop"

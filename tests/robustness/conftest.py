@@ -15,10 +15,11 @@ from dataclasses import replace
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
-from .robustness_support import ADMIN_PASSWORD, TREE, TREE_CONTENT, Client, Snapshot, snapshot
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
+
+from .robustness_support import ADMIN_PASSWORD, TREE, TREE_CONTENT, Client, Snapshot, snapshot
 
 BODY_LIMIT = 64 * 1024
 

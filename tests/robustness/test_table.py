@@ -13,6 +13,7 @@ import base64
 import json
 
 import pytest
+
 from .robustness_support import Case, Client, Fields, Snapshot, run_table
 
 LONG = "x" * 5000

@@ -12,12 +12,13 @@ from dataclasses import replace
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from .security_client import SecurityClient
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
 from repo_server.security import SecurityManager, bootstrap_security, security_of
 from repo_server.session.session import Repository
+
+from .security_client import SecurityClient
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from .security_client import ADMIN, SecurityClient, assert_error, assert_post_error
 
 JSON = {"Accept": "application/json"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from .security_client import SecurityClient, assert_error
 
 from repo_server.security.tokens import COOKIE_NAME, LoginTokens
+
+from .security_client import SecurityClient, assert_error
 
 
 async def login(http: SecurityClient, user: str, password: str, **extra: str) -> str:

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from .security_client import ADMIN, SecurityClient, assert_error
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
+
+from .security_client import ADMIN, SecurityClient, assert_error
 
 
 def own(http: SecurityClient) -> str:

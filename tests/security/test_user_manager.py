@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from .security_client import ADMIN, SecurityClient, assert_error, basic
 
 CREATE_USER = "/system/userManager/user.create.json"

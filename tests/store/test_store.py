@@ -7,13 +7,14 @@ import logging
 import sqlite3
 
 import pytest
-from .store_support import encoded_props, insert, insert_paths, string
 
 from repo_server.config import Settings
 from repo_server.errors import StoreUnavailable
 from repo_server.model.values import pack
 from repo_server.store.base import JournalEntry, StoreWriter
 from repo_server.store.sqlite import SQLiteNodeStore
+
+from .store_support import encoded_props, insert, insert_paths, string
 
 # --- schema -----------------------------------------------------------------------------------
 
