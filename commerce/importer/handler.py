@@ -42,19 +42,39 @@ _KEEP: Final = frozenset(
 )
 
 
+_STRING: Final = PropertyType.STRING
+_DECIMAL: Final = PropertyType.DECIMAL
+_BOOLEAN: Final = PropertyType.BOOLEAN
+_new_property: Final = tuple.__new__  # Property(...) without the NamedTuple's Python __new__
+
+
 def _property(value: Any) -> Property:
     """`make_property` with a fast path for the kinds feeds carry (a 90,000-node import makes
     several hundred thousand of them; the general conversion is most of the planning time)."""
     kind = type(value)
     if kind is str:
-        return Property(PropertyType.STRING, False, (value,))
+        return _new_property(Property, (_STRING, False, (value,)))
     if kind is Decimal:
-        return Property(PropertyType.DECIMAL, False, (value,))
+        return _new_property(Property, (_DECIMAL, False, (value,)))
     if kind is bool:
-        return Property(PropertyType.BOOLEAN, False, (value,))
+        return _new_property(Property, (_BOOLEAN, False, (value,)))
     if kind is list and value and all(type(v) is str for v in value):
-        return Property(PropertyType.STRING, True, tuple(value))
+        return _new_property(Property, (_STRING, True, tuple(value)))
     return make_property(value)
+
+
+def _properties(properties: Mapping[str, Any]) -> dict[str, Property | None]:
+    """The wanted properties as stored ones; a None value stays None (remove the property)."""
+    out: dict[str, Property | None] = {}
+    for name, value in properties.items():
+        kind = type(value)
+        if kind is str:
+            out[name] = _new_property(Property, (_STRING, False, (value,)))
+        elif kind is Property or value is None:
+            out[name] = value
+        else:
+            out[name] = value if isinstance(value, Property) else _property(value)
+    return out
 
 
 @dataclass
@@ -122,10 +142,7 @@ class TreePlan:
         mixins: tuple[str, ...] = (),
     ) -> None:
         # A None value removes the property (merging writers use it to drop a local value).
-        props: dict[str, Property | None] = {
-            k: v if v is None or isinstance(v, Property) else _property(v)
-            for k, v in properties.items()
-        }
+        props = _properties(properties)
         group = self.group
         group.touched.add(path)
         pending = self.added.get(path)

@@ -54,6 +54,7 @@ _LIST_CAP: Final = 1000
 
 Progress = Callable[[int, int], None]  # (products done, products in the feed)
 ImportListener = Callable[[ContentSession, "ImportResult"], Awaitable[None]]
+_PRODUCT: Final = make_property(C.TYPE_PRODUCT)
 _HANDLER: Final[type[ImportHandler]] = ImportHandler  # type: ignore[type-abstract]
 
 
@@ -238,7 +239,7 @@ class CatalogImporter:
         by_sku = {
             sku: node.path
             for node in existing
-            if node.properties.get(C.PN_COMMERCE_TYPE) == make_property(C.TYPE_PRODUCT)
+            if node.properties.get(C.PN_COMMERCE_TYPE) == _PRODUCT
             and (sku := _sku(node)) is not None
         }
         groups: list[_Planned] = []
@@ -342,7 +343,7 @@ class CatalogImporter:
         skus = {p.sku for p in feed.products} | set(feed.refused_skus)
         out: list[_Planned] = []
         for node in existing:
-            if node.properties.get(C.PN_COMMERCE_TYPE) != make_property(C.TYPE_PRODUCT):
+            if node.properties.get(C.PN_COMMERCE_TYPE) != _PRODUCT:
                 continue
             sku = _sku(node)
             if node.path in wanted or (sku is not None and sku in skus):
