@@ -214,7 +214,22 @@ def flush(
         assert t.id is not None
         writer.move_node(t.id, parent_id_of(t.path), t.path, None, revision)
 
-    # 3. Inserts, parents first.
+    # 3. Inserts, parents first. The children of a new orderable parent get their sort keys
+    # with the insert: there is no older sibling to follow (step 5 would query and update).
+    sort_keys: dict[str, int] = {}
+    keyed_parents: set[str] = set()
+    for t in new_nodes:
+        if not t.added or t.reorders or not registry.effective(t.primary, t.mixins).orderable:
+            continue
+        kids = []
+        for name in t.added:
+            child = tree.get(P.join(t.path, name))
+            if child is not None and child.id is not None and child.id >= 0:
+                kids.append(child)
+        if all(isinstance(child, TNode) and child.new for child in kids):
+            keyed_parents.add(t.path)
+            for index, child in enumerate(kids):
+                sort_keys[child.path] = (index + 1) * SORT_GAP
     rows: list[NewRow] = []
     blobs: list[tuple[str, bytes]] = []
     for t in new_nodes:
@@ -227,7 +242,7 @@ def flush(
                 parent_id=parent_id_of(t.path),
                 name=P.name(t.path),
                 path=t.path,
-                sort_key=None,
+                sort_key=sort_keys.get(t.path),
                 ptype=t.primary,
                 uuid=_uuid_of(t),
                 props=encode_properties(props),
@@ -258,7 +273,7 @@ def flush(
 
     # 5. Child order of orderable parents whose child set or order changed.
     for _, t in entries:
-        if not (t.added or t.reorders) or t.id is None:
+        if not (t.added or t.reorders) or t.id is None or t.path in keyed_parents:
             continue
         if not registry.effective(t.primary, t.mixins).orderable:
             continue
