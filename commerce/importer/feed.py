@@ -362,6 +362,12 @@ def _common(b: _Builder, where: str, item: Mapping[str, Any], props: dict[str, F
     if plain is not None:
         props.update(plain)
         return True
+    return _common_checked(b, where, item, props)
+
+
+def _common_checked(
+    b: _Builder, where: str, item: Mapping[str, Any], props: dict[str, FeedValue]
+) -> bool:
     before = len(b.problems)
     for key, prop in (("title", "jcr:title"), ("description", "jcr:description")):
         found = b.text(where, key, item.get(key))
@@ -575,11 +581,13 @@ def _json_variant(
     axis_values = [str(props[a]) for a in axes if a in props]
     fallback = f"{parent_name}_{'_'.join(axis_values)}" if axis_values else sku
     name = _name(b, where, raw.get("name"), fallback)
-    variants = tuple(
-        v
-        for i, item in enumerate(_list(b, f"{where}.variants", raw.get("variants", [])))
-        if (v := _json_variant(b, f"{where}.variants[{i}]", item, name or "", axes)) is not None
-    )
+    variants: tuple[FeedVariant, ...] = ()
+    if "variants" in raw:  # nested variants (most feeds have none below the first level)
+        variants = tuple(
+            v
+            for i, item in enumerate(_list(b, f"{where}.variants", raw["variants"]))
+            if (v := _json_variant(b, f"{where}.variants[{i}]", item, name or "", axes)) is not None
+        )
     if name is None:
         return None
     if sku:
