@@ -145,16 +145,12 @@ class CartState:
         self.order_id = str(uuid.uuid4())
 
 
-@dataclass(frozen=True, slots=True)
-class CartEntry:
-    """A priced cart line (commerce-api §6.2); prices are general first."""
+class PricedLine:
+    """What cart entries and order entries share: prices by filter, typed line properties."""
 
-    index: int
-    line_id: str
-    product: Product
-    quantity: int
-    properties: Mapping[str, str]
+    __slots__ = ()
     prices: tuple[PriceInfo, ...]
+    properties: Mapping[str, str]
 
     def price_info(self, filter: PriceSelector = None) -> list[PriceInfo]:
         return select(self.prices, filter)
@@ -171,6 +167,18 @@ class CartEntry:
             return convert_value(raw, type)
         except (ValueError, TypeError):
             return default
+
+
+@dataclass(frozen=True, slots=True)
+class CartEntry(PricedLine):
+    """A priced cart line (commerce-api §6.2); prices are general first."""
+
+    index: int
+    line_id: str
+    product: Product
+    quantity: int
+    properties: Mapping[str, str]
+    prices: tuple[PriceInfo, ...]
 
     @property
     def read_only(self) -> bool:

@@ -29,8 +29,7 @@ from commerce.money import (
     quantize,
     select,
 )
-from commerce.product import convert_value
-from commerce.session.cart import Line, frozen_props
+from commerce.session.cart import Line, PricedLine, frozen_props
 from repo_server.model.node import Node as RepoNode
 
 ORDERS_ROOT: Final = "/var/commerce/orders"
@@ -41,7 +40,7 @@ SORTS: Final = ("placed-desc", "placed-asc", "total-desc", "total-asc")
 
 
 @dataclass(frozen=True, slots=True)
-class OrderEntry:
+class OrderEntry(PricedLine):
     index: int
     product: str  # the product path at submit time
     sku: str
@@ -49,22 +48,6 @@ class OrderEntry:
     quantity: int
     properties: Mapping[str, str]
     prices: tuple[PriceInfo, ...]
-
-    def price_info(self, filter: PriceSelector = None) -> list[PriceInfo]:
-        return select(self.prices, filter)
-
-    def price(self, filter: PriceSelector = None) -> str | None:
-        found = first(self.prices, filter)
-        return None if found is None else found.formatted
-
-    def get_property(self, name: str, type: Any = None, default: Any = None) -> Any:
-        raw = self.properties.get(name)
-        if raw is None:
-            return default
-        try:
-            return convert_value(raw, type)
-        except (ValueError, TypeError):
-            return default
 
 
 @dataclass(frozen=True, slots=True)
