@@ -289,6 +289,42 @@ def _entries(
     return out
 
 
+def _by_property(defs: Sequence[IndexDefinition]) -> dict[str, list[IndexDefinition]]:
+    out: dict[str, list[IndexDefinition]] = {}
+    for index in defs:
+        for name in index.property_names:
+            out.setdefault(name, []).append(index)
+    return out
+
+
+def _node_entries(
+    by_property: Mapping[str, Sequence[IndexDefinition]],
+    node_id: int,
+    path: str,
+    primary: str,
+    mixins: Sequence[str],
+    props: Mapping[str, Property],
+    registry: NodeTypeRegistry | None,
+) -> list[tuple[str, bytes, int]]:
+    """`_entries` for a commit's hot loop: walks the node's few properties instead of every
+    index definition (a catalog import visits 90,000 nodes against a dozen definitions)."""
+    out: list[tuple[str, bytes, int]] = []
+    for name, prop in props.items():
+        indexes = by_property.get(name)
+        if indexes is None:
+            continue
+        keys: list[bytes] | None = None
+        for index in indexes:
+            if index.is_path_restricted and not index.covers_path(path):
+                continue
+            if not index.applies_to(primary, mixins, registry):
+                continue
+            if keys is None:
+                keys = property_keys(prop)
+            out.extend((index.name, key, node_id) for key in keys)
+    return list(dict.fromkeys(out)) if len(out) > 1 else out
+
+
 def _row(raw: tuple[object, ...]) -> tuple[int, str, str, bytes]:
     return cast(tuple[int, str, str, bytes], raw)
 
@@ -394,11 +430,14 @@ def maintain(
     stale: list[int] = []
     text_rows: list[tuple[int, str]] = []
     moved = []
+    by_property = _by_property(defs)
     for t in changed:
         if t.id is None:
             continue
         full = t.props
-        entries.extend(_entries(defs, t.id, t.path, t.primary, t.mixins, full, registry))
+        entries.extend(
+            _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
+        )
         text = fulltext(full)
         if t.new:
             if text:
