@@ -529,8 +529,14 @@ def unpack(blob: bytes) -> Any:
     return msgpack.unpackb(blob, raw=False, strict_map_key=False)
 
 
-def is_binary_blob(prop: Property) -> bool:
-    return prop.type is PropertyType.BINARY
+def type_properties(primary: str, mixins: Iterable[str]) -> dict[str, Property]:
+    """jcr:primaryType and jcr:mixinTypes as properties: the store keeps them inside the
+    property blob as well as in their columns (spec §11.2)."""
+    out = {"jcr:primaryType": Property(PropertyType.NAME, False, (primary,))}
+    kinds = tuple(mixins)
+    if kinds:
+        out["jcr:mixinTypes"] = Property(PropertyType.NAME, True, kinds)
+    return out
 
 
 def blobs_of(props: Mapping[str, Property]) -> list[Binary]:

@@ -6,7 +6,7 @@ changes, rows and the journal entry are written together, and observers hear of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -15,12 +15,12 @@ from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.changes import Change
 from repo_server.model.values import (
-    INLINE_BINARY_LIMIT,
-    Binary,
     Property,
     PropertyType,
+    blobs_of,
     convert_property,
     encode_properties,
+    type_properties,
 )
 from repo_server.nodetypes import check_constraints
 from repo_server.query.indexing import maintain as maintain_indexes
@@ -45,11 +45,7 @@ CommitHook = Callable[[Tree, StoreWriter], None]
 
 
 def _full_props(t: TNode) -> dict[str, Property]:
-    props: dict[str, Property] = {
-        N.JCR_PRIMARY_TYPE: Property(PropertyType.NAME, False, (t.primary,))
-    }
-    if t.mixins:
-        props[N.JCR_MIXIN_TYPES] = Property(PropertyType.NAME, True, tuple(t.mixins))
+    props = type_properties(t.primary, t.mixins)
     props.update(t.props)
     return props
 
@@ -149,14 +145,7 @@ def _uuid_of(t: TNode) -> str | None:
 
 
 def _blobs(props: dict[str, Property]) -> list[tuple[str, bytes]]:
-    out = []
-    for prop in props.values():
-        if prop.type is PropertyType.BINARY:
-            for value in prop.values:
-                big = isinstance(value, Binary) and value.length > INLINE_BINARY_LIMIT
-                if big and isinstance(value, Binary) and value.data is not None:
-                    out.append((value.sha256, value.data))
-    return out
+    return [(b.sha256, b.data) for b in blobs_of(props) if b.data is not None]
 
 
 def flush(
@@ -355,8 +344,3 @@ def flush(
         changes=list(tree.changes),
         created_ids={t.path: t.id for t in new_nodes if t.id is not None},
     )
-
-
-def run_hooks(hooks: Sequence[CommitHook], tree: Tree, writer: StoreWriter) -> None:
-    for hook in hooks:
-        hook(tree, writer)

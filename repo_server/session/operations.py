@@ -9,7 +9,6 @@ conflict.
 from __future__ import annotations
 
 import uuid as _uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -372,9 +371,6 @@ def check_not_protected(registry: NodeTypeRegistry, node: Node | TNode, name: st
 def check_writable_path(path: str) -> None:
     if P.is_same_or_descendant(path, "/jcr:system"):
         raise ConstraintViolation("content under /jcr:system is protected", path=path)
-
-
-Validator = Callable[[Tree], None]
 
 
 @dataclass

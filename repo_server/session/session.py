@@ -33,13 +33,14 @@ from repo_server.model.values import (
     convert_property,
     make_property,
     now,
+    type_properties,
 )
 from repo_server.nodetypes import NodeTypeRegistry
 from repo_server.session import operations as ops
 from repo_server.session.commit import CommitHook, CommitResult, flush, validate
-from repo_server.session.tree import TNode, Tree
+from repo_server.session.tree import Tree
 from repo_server.store.base import NewRow, StoreReader, StoreWriter
-from repo_server.store.sqlite import SQLiteNodeStore, encode_type_props, now_ms
+from repo_server.store.sqlite import SQLiteNodeStore, now_ms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,10 +100,9 @@ class Repository:
                 log.exception("a stored node type definition could not be loaded")
         if writer.node(P.ROOT) is not None:
             return
-        stamp = now()
         first = writer.allocate_ids(2)
-        root_props = encode_type_props(N.REP_ROOT, [])
-        system_props = encode_type_props(N.REP_SYSTEM, [])
+        root_props = type_properties(N.REP_ROOT, [])
+        system_props = type_properties(N.REP_SYSTEM, [])
         from repo_server.model.values import encode_properties
 
         writer.insert_nodes(
@@ -125,7 +125,6 @@ class Repository:
             writer.next_revision(),
         )
         writer.execute("UPDATE node SET parent_id = NULL WHERE id = ?", (first,))
-        del stamp
         writer.append_journal("system", [Change("created", P.ROOT)], now_ms())
 
     async def register_node_types(self, cnd: str) -> list[str]:
@@ -563,7 +562,8 @@ class ContentSession:
     def queue(self, op: ops.Operation) -> None:
         """Queue an operation without applying it now (bulk loads): it runs at save."""
         self._ops.append(op)
-        self._tree = _STALE
+        # Its own marker per session: trees carry a reader while in use, so none may be shared.
+        self._tree = _StaleTree()
 
     # --- save / refresh ----------------------------------------------------------------------
     async def save(self) -> CommitResult:
@@ -615,10 +615,3 @@ class _StaleTree(Tree):
     @property
     def has_changes(self) -> bool:
         return True
-
-
-_STALE = _StaleTree()
-
-
-def node_of(found: TNode | Node) -> Node:
-    return found.snapshot() if isinstance(found, TNode) else found

@@ -22,7 +22,7 @@ from repo_server.errors import RepoError, StoreUnavailable
 from repo_server.model import names
 from repo_server.model.changes import Change
 from repo_server.model.node import Node
-from repo_server.model.values import Property, decode_properties, pack, unpack
+from repo_server.model.values import decode_properties, pack, unpack
 from repo_server.store.base import CommitListener, JournalEntry, NewRow
 from repo_server.store.schema import DDL, SCHEMA_VERSION
 
@@ -540,6 +540,7 @@ class SQLiteNodeStore:
         return self._cache.get(path)
 
     def remember(self, nodes: Iterable[Node], generation: int) -> None:
+        """Cache nodes read elsewhere, unless a commit happened since `generation`."""
         if generation != self._generation:
             return
         if len(self._cache) >= _CACHE_LIMIT:
@@ -620,16 +621,6 @@ class _Dispatcher:
                 await self.task
             except (asyncio.CancelledError, RepoError):
                 pass
-
-
-def encode_type_props(primary: str, mixins: Sequence[str]) -> dict[str, Property]:
-    """The type properties kept inside the property blob next to the columns (spec §11.2)."""
-    from repo_server.model.values import PropertyType
-
-    out = {names.JCR_PRIMARY_TYPE: Property(PropertyType.NAME, False, (primary,))}
-    if mixins:
-        out[names.JCR_MIXIN_TYPES] = Property(PropertyType.NAME, True, tuple(mixins))
-    return out
 
 
 def now_ms() -> int:

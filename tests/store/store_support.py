@@ -6,9 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from repo_server.model import path as P
-from repo_server.model.values import Property, PropertyType, encode_properties, make_property
+from repo_server.model.values import (
+    Property,
+    PropertyType,
+    encode_properties,
+    make_property,
+    type_properties,
+)
 from repo_server.store.base import NewRow, StoreWriter
-from repo_server.store.sqlite import SQLiteNodeStore, encode_type_props
+from repo_server.store.sqlite import SQLiteNodeStore
 
 
 def insert_paths(
@@ -69,7 +75,7 @@ def insert_paths(
 
 
 def encoded_props(ptype: str, extra: Mapping[str, Any]) -> bytes:
-    props: dict[str, Property] = dict(encode_type_props(ptype, []))
+    props: dict[str, Property] = dict(type_properties(ptype, []))
     for name, value in extra.items():
         props[name] = value if isinstance(value, Property) else make_property(value)
     return encode_properties(props)
