@@ -16,11 +16,9 @@ repository's revision does not move.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -37,6 +35,7 @@ from commerce.importer.handler import (
     TreePlan,
 )
 from repo_server.errors import AccessDenied, RepoError
+from repo_server.loader import gc_paused
 from repo_server.model import path as P
 from repo_server.model.names import is_valid_name
 from repo_server.model.node import Node
@@ -417,32 +416,6 @@ class CatalogImporter:
         await session.save()
         tracker.done = done
         result.saves += 1
-
-
-_gc_pauses = 0
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while an import runs (process-wide, restored after).
-
-    An import builds hundreds of thousands of long-lived, acyclic objects (the feed, the plan,
-    the nodes of each save); the collector's full passes walk all of them again and again: a
-    third of the CPU time of a 90,000-node import (docs/PERFORMANCE.md). Reference counting
-    still frees everything else; cycles made meanwhile are collected once the last import ends.
-    """
-    global _gc_pauses
-    if _gc_pauses == 0 and not gc.isenabled():
-        yield  # disabled by someone else: leave it so
-        return
-    _gc_pauses += 1
-    gc.disable()
-    try:
-        yield
-    finally:
-        _gc_pauses -= 1
-        if _gc_pauses == 0:
-            gc.enable()
 
 
 class _ProgressRecord:

@@ -218,11 +218,15 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
 
 def fulltext(props: Mapping[str, Property]) -> str:
     """The searchable text of a node: the values of its STRING properties, one per line."""
-    parts: list[str] = []
-    for name, prop in props.items():
-        if prop.type is PropertyType.STRING and name not in _NOT_TEXT:
-            parts.extend(str(v) for v in prop.values)
-    return "\n".join(parts)
+    string = PropertyType.STRING
+    return "\n".join(
+        [
+            value
+            for name, prop in props.items()
+            if prop.type is string and name not in _NOT_TEXT
+            for value in cast(tuple[str, ...], prop.values)  # STRING values are str
+        ]
+    )
 
 
 # --- writing rows -----------------------------------------------------------------------------
@@ -435,9 +439,10 @@ def maintain(
         if t.id is None:
             continue
         full = t.props
-        entries.extend(
-            _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
-        )
+        if not by_property.keys().isdisjoint(full):
+            entries.extend(
+                _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
+            )
         text = fulltext(full)
         if t.new:
             if text:

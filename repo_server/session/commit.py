@@ -19,8 +19,7 @@ from repo_server.model.values import (
     PropertyType,
     blobs_of,
     convert_property,
-    encode_properties,
-    type_properties,
+    encode_node,
 )
 from repo_server.nodetypes import check_constraints
 from repo_server.query.indexing import maintain as maintain_indexes
@@ -42,12 +41,6 @@ class CommitResult:
 
 
 CommitHook = Callable[[Tree, StoreWriter], None]
-
-
-def _full_props(t: TNode) -> dict[str, Property]:
-    props = type_properties(t.primary, t.mixins)
-    props.update(t.props)
-    return props
 
 
 def validate(tree: Tree, registry: NodeTypeRegistry) -> None:
@@ -144,6 +137,15 @@ def _uuid_of(t: TNode) -> str | None:
     return str(prop.values[0]) if prop is not None and prop.values else None
 
 
+def _depth(t: TNode) -> int:
+    return t.path.count("/")
+
+
+_SCANNED: Final = frozenset(
+    {PropertyType.BINARY, PropertyType.REFERENCE, PropertyType.WEAKREFERENCE}
+)
+
+
 def _blobs(props: dict[str, Property]) -> list[tuple[str, bytes]]:
     return [(b.sha256, b.data) for b in blobs_of(props) if b.data is not None]
 
@@ -176,7 +178,7 @@ def flush(
         return node_id
 
     # New nodes get their ids first: moved nodes may go under them.
-    new_nodes = sorted((t for _, t in entries if t.new), key=lambda t: P.depth(t.path))
+    new_nodes = sorted((t for _, t in entries if t.new), key=_depth)
     if new_nodes:
         first = writer.allocate_ids(len(new_nodes))
         for offset, t in enumerate(new_nodes):
@@ -199,7 +201,7 @@ def flush(
     if gone_ids:
         writer.delete_references_from(gone_ids)
 
-    for t in sorted(moved, key=lambda t: P.depth(t.path)):
+    for t in sorted(moved, key=_depth):
         assert t.id is not None
         writer.move_node(t.id, parent_id_of(t.path), t.path, None, revision)
 
@@ -219,23 +221,40 @@ def flush(
             keyed_parents.add(t.path)
             for index, child in enumerate(kids):
                 sort_keys[child.path] = (index + 1) * SORT_GAP
+    # One pass over each new node (a bulk load makes 100,000 of them): the row, and the
+    # references and large binaries of the few nodes that have any.
     rows: list[NewRow] = []
     blobs: list[tuple[str, bytes]] = []
+    refs_of: dict[int, list[tuple[str, str, bool]]] = {}
     for t in new_nodes:
-        assert t.id is not None
-        props = _full_props(t)
-        blobs.extend(_blobs(t.props))
+        new_id = t.id
+        assert new_id is not None
+        path = t.path
+        cut = path.rfind("/")
+        ppath = path[:cut] if cut > 0 else P.ROOT
+        pid = parent_ids.get(ppath)
+        if pid is None:
+            pid = parent_id_of(path)
+        props = t.props
+        for prop in props.values():
+            if prop.type in _SCANNED:
+                refs = _refs(props)
+                if refs:
+                    refs_of[new_id] = refs
+                blobs.extend(_blobs(props))
+                break
+        uuid = props.get(N.JCR_UUID)
         rows.append(
             NewRow(
-                id=t.id,
-                parent_id=parent_id_of(t.path),
-                name=P.name(t.path),
-                path=t.path,
-                sort_key=sort_keys.get(t.path),
-                ptype=t.primary,
-                uuid=_uuid_of(t),
-                props=encode_properties(props),
-                mixins=tuple(t.mixins),
+                new_id,
+                pid,
+                path[cut + 1 :],
+                path,
+                sort_keys.get(path),
+                t.primary,
+                str(uuid.values[0]) if uuid is not None and uuid.values else None,
+                encode_node(t.primary, t.mixins, props),
+                tuple(t.mixins),
             )
         )
     if rows:
@@ -253,7 +272,7 @@ def flush(
             gone_uuids.add(old_uuid)
         blobs.extend(_blobs(t.props))
         updates.append(
-            (t.id, t.primary, new_uuid, encode_properties(_full_props(t)), tuple(t.mixins))
+            (t.id, t.primary, new_uuid, encode_node(t.primary, t.mixins, t.props), tuple(t.mixins))
         )
     if updates:
         writer.update_nodes(updates, revision)
@@ -293,15 +312,17 @@ def flush(
                 [(cid, start + (i + 1) * SORT_GAP) for i, cid in enumerate(added_ids)]
             )
 
-    # 6. References: bookkeeping and integrity (spec §9).
+    # 6. References: bookkeeping and integrity (spec §9). New nodes' were found in step 3.
     strong_targets: set[str] = set()
+    for node_id, refs in refs_of.items():
+        writer.replace_references(node_id, refs)
+        strong_targets.update(target for target, _, weak in refs if not weak)
     for _, t in entries:
-        if not (t.new or t.dirty):
+        if t.new or not t.dirty:
             continue
         assert t.id is not None
         refs = _refs(t.props)
-        if refs or not t.new:
-            writer.replace_references(t.id, refs)
+        writer.replace_references(t.id, refs)
         strong_targets.update(target for target, _, weak in refs if not weak)
     if strong_targets:
         found = {

@@ -125,33 +125,59 @@ def parse_document(doc: Mapping[str, Any], target: str) -> Iterator[ImportedNode
 def _node_of(
     obj: Mapping[str, Any], path: str
 ) -> tuple[ImportedNode, list[tuple[str, Mapping[str, Any]]]]:
+    # The hot loop of every bulk load: one pass over the members, plain scalars typed inline,
+    # and type hints (rare) applied after the pass instead of looked up for every member.
     primary = obj.get(N.JCR_PRIMARY_TYPE)
-    mixins = obj.get(N.JCR_MIXIN_TYPES, [])
-    if primary is not None and not isinstance(primary, str):
+    if primary is not None and type(primary) is not str:
         raise InvalidValue(f"{path}: jcr:primaryType must be a string")
-    if isinstance(mixins, str):
+    mixins = obj.get(N.JCR_MIXIN_TYPES)
+    if mixins is None:
+        mixins = []
+    elif isinstance(mixins, str):
         mixins = [mixins]
-    if not isinstance(mixins, list) or not all(isinstance(m, str) for m in mixins):
+    elif not isinstance(mixins, list) or not all(isinstance(m, str) for m in mixins):
         raise InvalidValue(f"{path}: jcr:mixinTypes must be a list of names")
     props: dict[str, Property] = {}
     children: list[tuple[str, Mapping[str, Any]]] = []
+    hinted: list[str] | None = None
+    skipped = _SKIPPED
+    natural_of = _NATURAL
+    long_type = PropertyType.LONG
     for key, value in obj.items():
-        if type(value) is dict:
+        kind = type(value)
+        if kind is dict:
             if not key.startswith(":"):
                 children.append((key, value))
             continue
-        if key in _SKIPPED or key.startswith(":"):
+        if key in skipped or key.startswith(":"):
             continue
         if "@" in key:
-            base, _, suffix = key.rpartition("@")
-            if suffix == "TypeHint" and base not in obj:
-                raise InvalidValue(f"{path}: {key} has no value {base!r} to apply to")
+            if hinted is None:
+                hinted = []
+            hinted.append(key)
             continue
-        hint = obj.get(f"{key}@TypeHint")
-        if hint is not None and not isinstance(hint, str):
-            raise InvalidValue(f"{path}: {key}@TypeHint must be a string")
-        props[_member_name(key)] = json_property(key, value, hint)
-    return ImportedNode(path, primary, list(mixins), props), children
+        natural = natural_of.get(kind)
+        if natural is None:
+            props[_member_name(key)] = json_property(key, value, None)
+        elif natural is long_type and not -(2**63) <= value < 2**63:
+            raise InvalidValue(f"property {key}: {value} is out of the range of a Long")
+        else:
+            props[_member_name(key)] = Property(natural, False, (value,))
+    if hinted is not None:
+        for key in hinted:
+            base, _, suffix = key.rpartition("@")
+            if suffix != "TypeHint":
+                continue
+            if base not in obj:
+                raise InvalidValue(f"{path}: {key} has no value {base!r} to apply to")
+            hint = obj[key]
+            if not isinstance(hint, str):
+                raise InvalidValue(f"{path}: {key} must be a string")
+            value = obj[base]
+            if type(value) is dict or base in skipped or base.startswith(":") or "@" in base:
+                continue
+            props[_member_name(base)] = json_property(base, value, hint)
+    return ImportedNode(path, primary, mixins, props), children
 
 
 _SKIPPED: Final = PROTECTED_ON_IMPORT | {N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES}

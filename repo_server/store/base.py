@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from repo_server.model.changes import Change
 from repo_server.model.node import Node
@@ -18,9 +18,10 @@ from repo_server.model.node import Node
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class NewRow:
-    """A node row to insert; `props` is the encoded property map (incl. type properties)."""
+class NewRow(NamedTuple):
+    """A node row to insert; `props` is the encoded property map (incl. type properties).
+
+    A NamedTuple: bulk loads make one per node, and a tuple is the cheapest record to build."""
 
     id: int
     parent_id: int
