@@ -382,6 +382,27 @@ class _TypePlan:
     mandatory: tuple[str, ...]
     mandatory_children: tuple[str, ...]
     autocreated_children: tuple[tuple[str, str | None], ...]
+    # property name -> (type, multiple, stored type, definition with value constraints or None)
+    checks: dict[str, tuple[PropertyType, bool, PropertyType, Any]] = field(default_factory=dict)
+
+    def check(
+        self, name: str, prop: Property, path: str
+    ) -> tuple[PropertyType, bool, PropertyType, Any]:
+        """What a property of this name, type and arity needs (remembered for the next node);
+        raises when no definition allows it or it is protected."""
+        found = self.effective.property_definition(name, prop.type, prop.multiple)
+        if found is None:
+            raise ConstraintViolation(
+                f"no definition of {self.effective.primary} allows the property {name} at {path}",
+                path=path,
+                property=name,
+            )
+        defn, target = found
+        if defn.protected:
+            raise ProtectedItem(f"property {name} is protected", name=name, path=path)
+        check = (prop.type, prop.multiple, target, defn if defn.constraints else None)
+        self.checks[name] = check
+        return check
 
 
 @dataclass
@@ -400,45 +421,47 @@ class ImportTree:
     items: list[Any]  # repo_server.session.content.ImportedNode
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
+        # The hot loop of bulk loads: per-type and per-property work is cached in the plans,
+        # parents' effective types with the parents, so a node costs a few dict lookups.
         registry = ctx.registry
-        plans: dict[tuple[str, tuple[str, ...]], _TypePlan] = {}
-        parents: dict[str, TNode] = {}
+        plans: dict[object, _TypePlan] = {}
+        parents: dict[str, tuple[TNode, Any]] = {}
         made: list[TNode] = []
+        nodes = tree.nodes
         changes = tree.changes
         for item in self.items:
             path: str = item.path
             cut = path.rfind("/")
             parent_path = path[:cut] if cut > 0 else P.ROOT
             name = path[cut + 1 :]
-            parent = parents.get(parent_path)
-            if parent is None:
+            known = parents.get(parent_path)
+            if known is None:
                 parent = self._existing_parent(tree, ctx, parent_path, path)
-                parents[parent_path] = parent
-            peff = registry.effective(parent.primary, parent.mixins)
+                known = parents[parent_path] = (
+                    parent,
+                    registry.effective(parent.primary, parent.mixins),
+                )
+            elif path in nodes:
+                raise NodeExists(f"a node already exists at {path}", path=path)
+            parent, peff = known
             _, primary = peff.child_definition(name, item.primary)
             if peff.is_protected_child(name):
                 raise ProtectedItem(f"child node {path} is protected", path=path)
-            key = (primary, tuple(item.mixins))
+            mixins: list[str] = item.mixins
+            key: object = (primary, *mixins) if mixins else primary
             plan = plans.get(key)
             if plan is None:
-                plan = plans[key] = self._plan(registry, primary, item.mixins)
+                plan = plans[key] = self._plan(registry, primary, mixins)
             props: dict[str, Property] = item.props
-            own = plan.effective
+            checks = plan.checks
             for pname, prop in props.items():
-                found = own.property_definition(pname, prop.type, prop.multiple)
-                if found is None:
-                    raise ConstraintViolation(
-                        f"no definition of {primary} allows the property {pname} at {path}",
-                        path=path,
-                        property=pname,
-                    )
-                defn, target = found
-                if defn.protected:
-                    raise ProtectedItem(f"property {pname} is protected", name=pname, path=path)
-                if target != prop.type:
-                    props[pname] = prop = convert_property(prop, target)
-                if defn.constraints:
-                    check_constraints(defn, prop, name=pname)
+                check = checks.get(pname)
+                if check is None or check[0] is not prop.type or check[1] is not prop.multiple:
+                    check = plan.check(pname, prop, path)
+                if check[2] is not prop.type:
+                    props[pname] = prop = convert_property(prop, check[2])
+                if check[3] is not None:
+                    check_constraints(check[3], prop, name=pname)
             for aname, value in plan.autocreated:
                 if aname not in props:
                     props[aname] = value if value is not None else _supplied(aname, ctx)
@@ -451,17 +474,18 @@ class ImportTree:
                     )
             if name in parent.props:
                 raise NodeExists(f"{parent_path} has a property named {name}", path=path)
-            t = TNode(path, primary, list(item.mixins), props)
+            t = TNode(path, primary, mixins, props)
             t.checked = True
-            tree.nodes[path] = t
+            nodes[path] = t
             parent.added[name] = None
-            parents[path] = t
+            parents[path] = (t, plan.effective)
             changes.append(Change("created", path))
-            made.append(t)
+            if plan.mandatory_children:
+                made.append(t)
             for cname, ctype in plan.autocreated_children:
                 AddNode(P.join(path, cname), ctype).apply(tree, ctx)
         for t in made:
-            plan = plans[(t.primary, tuple(t.mixins))]
+            plan = plans[(t.primary, *t.mixins) if t.mixins else t.primary]
             for cname in plan.mandatory_children:
                 if not tree.exists(P.join(t.path, cname)):
                     raise ConstraintViolation(

@@ -18,7 +18,7 @@ from typing import Any, Final, TypeVar, cast
 
 import aiosqlite
 
-from repo_server.errors import RepoError, StoreUnavailable
+from repo_server.errors import NodeExists, RepoError, StoreUnavailable
 from repo_server.model import names
 from repo_server.model.changes import Change
 from repo_server.model.node import Node
@@ -194,18 +194,36 @@ class _Writer(_Reader):
         return first
 
     def insert_nodes(self, rows: Sequence[NewRow], revision: int) -> None:
-        self.conn.executemany(
-            "INSERT INTO node (id, parent_id, name, path, sort_key, ptype, uuid, rev, props) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r.id, r.parent_id, r.name, r.path, r.sort_key, r.ptype, r.uuid, revision, r.props)
-                for r in rows
-            ],
-        )
+        try:
+            self.conn.executemany(
+                "INSERT INTO node (id, parent_id, name, path, sort_key, ptype, uuid, rev, props) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, {int(revision)}, ?)",
+                [r[:8] for r in rows],
+            )
+        except sqlite3.IntegrityError as exc:
+            clash = self._path_clash(rows) if "node.path" in str(exc) else None
+            if clash is None:
+                raise
+            raise NodeExists(f"a node already exists at {clash}", path=clash) from exc
         mixins = [(r.id, m) for r in rows for m in r.mixins]
         if mixins:
             self.conn.executemany("INSERT INTO node_mixin (node_id, mixin) VALUES (?, ?)", mixins)
         self.touched.update(r.path for r in rows)
+
+    def _path_clash(self, rows: Sequence[NewRow]) -> str | None:
+        """The first new row whose path an older node holds (callers that add many nodes,
+        such as bulk imports, leave this check to the UNIQUE index: it costs nothing until
+        it fails)."""
+        ids = {r.id for r in rows}
+        for start in range(0, len(rows), 500):
+            chunk = [r.path for r in rows[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            for node_id, path in self.conn.execute(
+                f"SELECT id, path FROM node WHERE path IN ({marks})", chunk
+            ):
+                if node_id not in ids:
+                    return str(path)
+        return None
 
     def update_nodes(
         self, rows: Sequence[tuple[int, str, str | None, bytes, tuple[str, ...]]], revision: int

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from repo_server.config import Settings
-from repo_server.errors import StoreUnavailable
+from repo_server.errors import NodeExists, StoreUnavailable
 from repo_server.model.values import pack
 from repo_server.store.base import JournalEntry, StoreWriter
 from repo_server.store.sqlite import SQLiteNodeStore
@@ -35,8 +35,10 @@ async def test_opening_creates_the_schema_in_wal_mode(store: SQLiteNodeStore) ->
 
 async def test_the_path_column_is_unique(store: SQLiteNodeStore) -> None:
     await insert(store, "/a")
-    with pytest.raises(StoreUnavailable, match="UNIQUE"):
+    # The UNIQUE index is the check of record for bulk inserts: its failure names the path.
+    with pytest.raises(NodeExists, match="/a") as caught:
         await insert(store, "/a")
+    assert caught.value.details["path"] == "/a"
     assert await store.read(lambda r: r.count_children(1)) == 1
 
 
