@@ -273,8 +273,17 @@ def _property_key_ok(key: str) -> bool:
     return ok
 
 
+# Node names found valid before: variant names (`v1`, `s`, `m`) repeat across a feed.
+_NAME_OK: set[str] = set()
+
+
 def _node_name_ok(name: str) -> bool:
-    return _PLAIN_NAME.match(name) is not None or (is_valid_name(name) and ":" not in name)
+    if name in _NAME_OK:
+        return True
+    ok = _PLAIN_NAME.match(name) is not None or (is_valid_name(name) and ":" not in name)
+    if ok and len(_NAME_OK) < 10_000:
+        _NAME_OK.add(name)
+    return ok
 
 
 def _plain_amount(value: Any) -> Decimal | None:
@@ -341,10 +350,11 @@ def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
     value = get("image")
     if value is not None and value != "" and type(value) is not str:
         return None
+    key_ok = _KEY_OK.get
     for key, raw in item.items():
         if key in _PRODUCT_KEYS:
             continue
-        if not _property_key_ok(key):
+        if not (key_ok(key) or _property_key_ok(key)):
             return None
         kind = type(raw)
         if kind in _SCALARS:
@@ -533,6 +543,76 @@ def _json_category(b: _Builder, where: str, raw: Any) -> FeedCategory | None:
 
 
 def _json_product(b: _Builder, where: str, raw: Any) -> FeedProduct | None:
+    if type(raw) is dict:
+        plain = _plain_product(b, where, raw)
+        if plain is not _CHECK:
+            return plain  # type: ignore[return-value]  # a product or None, never _CHECK here
+    return _json_product_checked(b, where, raw)
+
+
+# `_plain_product` could not vouch for the product itself: take the checked path.
+_CHECK: Final = object()
+
+
+def _plain_product(b: _Builder, where: str, raw: dict[str, Any]) -> FeedProduct | object | None:
+    """`_json_product` for a product whose own keys are plainly right (nearly all of them), or
+    `_CHECK`. Its variants go through `_json_variant` as on the checked path, so their problems
+    (the only ones such a product can have) are reported the same, in the same order."""
+    get = raw.get
+    sku = get("sku")
+    if type(sku) is not str or not sku:
+        return _CHECK
+    name = get("name")
+    if name is None or name == "":
+        name = node_name_of(sku)
+    elif type(name) is not str:
+        return _CHECK
+    if not name or not _node_name_ok(name):
+        return _CHECK
+    category = get("category")
+    if category is None:
+        category = ""
+    elif type(category) is not str:
+        return _CHECK
+    axes = get("variantAxes")
+    if axes is None:
+        axes = []
+    elif type(axes) is not list or not all(type(a) is str and a for a in axes):
+        return _CHECK
+    items = get("variants", _NO_VARIANTS)
+    if type(items) is not list:
+        return _CHECK
+    props = _common_plain(raw)
+    if props is None:
+        return _CHECK
+    before = len(b.problems)
+    variants = _json_variants(b, where, items, name, axes)
+    if len(b.problems) > before:
+        b.refused.add(sku)
+        return None
+    props["identifier"] = sku
+    image = get("image")
+    return FeedProduct(
+        sku, name, category.strip("/"), props, tuple(axes), image or None, variants, where
+    )
+
+
+_NO_VARIANTS: Final[list[Any]] = []
+
+
+def _json_variants(
+    b: _Builder, where: str, items: list[Any], parent_name: str, axes: Sequence[str]
+) -> tuple[FeedVariant, ...]:
+    """The variants of a product or variant, each reported under `<where>.variants[i]`."""
+    out: list[FeedVariant] = []
+    for i, item in enumerate(items):
+        found = _json_variant(b, f"{where}.variants[{i}]", item, parent_name, axes)
+        if found is not None:
+            out.append(found)
+    return tuple(out)
+
+
+def _json_product_checked(b: _Builder, where: str, raw: Any) -> FeedProduct | None:
     if not isinstance(raw, dict):
         b.problem(where, f"a product must be an object, not {_kind(raw)}")
         return None
@@ -545,10 +625,8 @@ def _json_product(b: _Builder, where: str, raw: Any) -> FeedProduct | None:
     name = _name(b, where, raw.get("name"), sku)
     category = b.text(where, "category", raw.get("category")) or ""
     axes = b.strings(where, "variantAxes", raw.get("variantAxes")) or []
-    variants = tuple(
-        v
-        for i, item in enumerate(_list(b, f"{where}.variants", raw.get("variants", [])))
-        if (v := _json_variant(b, f"{where}.variants[{i}]", item, name or "", axes)) is not None
+    variants = _json_variants(
+        b, where, _list(b, f"{where}.variants", raw.get("variants", [])), name or "", axes
     )
     if len(b.problems) > before or sku is None or name is None:
         if sku:
@@ -569,6 +647,50 @@ def _image(raw: Mapping[str, Any]) -> str | None:
 def _json_variant(
     b: _Builder, where: str, raw: Any, parent_name: str, axes: Sequence[str]
 ) -> FeedVariant | None:
+    if type(raw) is dict:
+        plain = _plain_variant(raw, where, parent_name, axes)
+        if plain is not None:
+            return plain
+    return _json_variant_checked(b, where, raw, parent_name, axes)
+
+
+def _plain_variant(
+    raw: dict[str, Any], where: str, parent_name: str, axes: Sequence[str]
+) -> FeedVariant | None:
+    """`_json_variant` for a leaf variant that is plainly right (nearly all of them): the same
+    variant, or None to take the checked path, which reports what is wrong."""
+    if "variants" in raw or "category" in raw or "variantAxes" in raw:
+        return None
+    get = raw.get
+    sku = get("sku")
+    if sku == "":
+        sku = None
+    elif sku is not None and type(sku) is not str:
+        return None
+    props = _common_plain(raw)
+    if props is None:
+        return None
+    name = get("name")
+    if name is None or name == "":
+        axis_values = [str(props[a]) for a in axes if a in props]
+        fallback = f"{parent_name}_{'_'.join(axis_values)}" if axis_values else sku
+        if not fallback:
+            return None
+        name = node_name_of(fallback)
+        if not name:
+            return None
+    elif type(name) is not str:
+        return None
+    if not _node_name_ok(name):
+        return None
+    if sku:
+        props["identifier"] = sku
+    return FeedVariant(name, sku, props, get("image") or None, (), where)
+
+
+def _json_variant_checked(
+    b: _Builder, where: str, raw: Any, parent_name: str, axes: Sequence[str]
+) -> FeedVariant | None:
     if not isinstance(raw, dict):
         b.problem(where, f"a variant must be an object, not {_kind(raw)}")
         return None
@@ -583,10 +705,8 @@ def _json_variant(
     name = _name(b, where, raw.get("name"), fallback)
     variants: tuple[FeedVariant, ...] = ()
     if "variants" in raw:  # nested variants (most feeds have none below the first level)
-        variants = tuple(
-            v
-            for i, item in enumerate(_list(b, f"{where}.variants", raw["variants"]))
-            if (v := _json_variant(b, f"{where}.variants[{i}]", item, name or "", axes)) is not None
+        variants = _json_variants(
+            b, where, _list(b, f"{where}.variants", raw["variants"]), name or "", axes
         )
     if name is None:
         return None

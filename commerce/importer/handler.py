@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, cast, runtime_checkable
 
 from commerce import constants as C
 from commerce.importer.feed import FeedCategory, FeedProduct, FeedValue, FeedVariant
@@ -43,38 +43,48 @@ _KEEP: Final = frozenset(
 
 
 _STRING: Final = PropertyType.STRING
-_DECIMAL: Final = PropertyType.DECIMAL
-_BOOLEAN: Final = PropertyType.BOOLEAN
+# The value kinds feeds carry that become a single value as they are (ints and floats need
+# `make_property`'s range and finiteness checks).
+_PLAIN: Final[dict[type, PropertyType]] = {
+    str: _STRING,
+    Decimal: PropertyType.DECIMAL,
+    bool: PropertyType.BOOLEAN,
+}
 _new_property: Final = tuple.__new__  # Property(...) without the NamedTuple's Python __new__
+_PRODUCT_TYPE: Final = make_property(C.TYPE_PRODUCT)
+_VARIANT_TYPE: Final = make_property(C.TYPE_VARIANT)
+_PRODUCT_RESOURCE_TYPE: Final = make_property(C.RT_PRODUCT)
 
 
 def _property(value: Any) -> Property:
     """`make_property` with a fast path for the kinds feeds carry (a 90,000-node import makes
     several hundred thousand of them; the general conversion is most of the planning time)."""
-    kind = type(value)
-    if kind is str:
-        return _new_property(Property, (_STRING, False, (value,)))
-    if kind is Decimal:
-        return _new_property(Property, (_DECIMAL, False, (value,)))
-    if kind is bool:
-        return _new_property(Property, (_BOOLEAN, False, (value,)))
-    if kind is list and value and all(type(v) is str for v in value):
+    ptype = _PLAIN.get(type(value))
+    if ptype is not None:
+        return _new_property(Property, (ptype, False, (value,)))
+    if type(value) is list and value and all(type(v) is str for v in value):
         return _new_property(Property, (_STRING, True, tuple(value)))
     return make_property(value)
 
 
-def _properties(properties: Mapping[str, Any]) -> dict[str, Property | None]:
-    """The wanted properties as stored ones; a None value stays None (remove the property)."""
+def _properties(properties: Mapping[str, Any]) -> tuple[dict[str, Property | None], bool]:
+    """The wanted properties as stored ones (a None value stays None: remove the property), and
+    whether there is such a None."""
     out: dict[str, Property | None] = {}
+    removes = False
+    plain = _PLAIN.get
     for name, value in properties.items():
-        kind = type(value)
-        if kind is str:
-            out[name] = _new_property(Property, (_STRING, False, (value,)))
-        elif kind is Property or value is None:
+        ptype = plain(type(value))
+        if ptype is not None:
+            out[name] = _new_property(Property, (ptype, False, (value,)))
+        elif value is None:
+            out[name] = None
+            removes = True
+        elif isinstance(value, Property):
             out[name] = value
         else:
-            out[name] = value if isinstance(value, Property) else _property(value)
-    return out
+            out[name] = _property(value)
+    return out, removes
 
 
 @dataclass
@@ -142,7 +152,7 @@ class TreePlan:
         mixins: tuple[str, ...] = (),
     ) -> None:
         # A None value removes the property (merging writers use it to drop a local value).
-        props = _properties(properties)
+        props, removes = _properties(properties)
         group = self.group
         group.touched.add(path)
         pending = self.added.get(path)
@@ -153,12 +163,17 @@ class TreePlan:
                 else:
                     pending.props[name] = found
             return
-        node = self.current(path)
+        node = self.nodes.get(path)  # `current(path)`, inlined: this runs once per node
+        if node is not None and self.removed and self._gone(path):
+            node = None
         if node is not None and (node.primary_type != primary_type or node.mixins != mixins):
             self.remove(path)
             node = None
         if node is None:
-            fresh = {k: v for k, v in props.items() if v is not None}
+            if removes:
+                fresh = {k: v for k, v in props.items() if v is not None}
+            else:
+                fresh = cast("dict[str, Property]", props)  # no None in it
             op = AddNode(path, primary_type, list(mixins), fresh)
             self.added[path] = op
             group.ops.append(op)
@@ -305,8 +320,8 @@ class DefaultImportHandler:
         self, ctx: ImporterContext, values: FeedProduct, parent_category_path: str
     ) -> str:
         props: dict[str, Any] = {
-            "sling:resourceType": C.RT_PRODUCT,
-            C.PN_COMMERCE_TYPE: C.TYPE_PRODUCT,
+            "sling:resourceType": _PRODUCT_RESOURCE_TYPE,
+            C.PN_COMMERCE_TYPE: _PRODUCT_TYPE,
             **values.properties,
         }
         if values.variant_axes:
@@ -316,7 +331,7 @@ class DefaultImportHandler:
     async def create_variant_product(
         self, ctx: ImporterContext, values: FeedVariant, base_product_path: str
     ) -> str:
-        props: dict[str, Any] = {C.PN_COMMERCE_TYPE: C.TYPE_VARIANT, **values.properties}
+        props: dict[str, Any] = {C.PN_COMMERCE_TYPE: _VARIANT_TYPE, **values.properties}
         return ctx.put_node(P.join(base_product_path, values.name), NT_UNSTRUCTURED, props)
 
     async def create_asset(

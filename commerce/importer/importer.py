@@ -328,7 +328,8 @@ class CatalogImporter:
             path = await handler.create_variant_product(ctx, variant, parent)
             if variant.image:
                 await handler.create_asset(ctx, {C.PN_FILE_REFERENCE: variant.image}, path)
-            await self._plan_variants(ctx, handler, variant.variants, path)
+            if variant.variants:
+                await self._plan_variants(ctx, handler, variant.variants, path)
 
     async def _plan_removals(
         self,
