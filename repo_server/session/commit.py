@@ -226,6 +226,7 @@ def flush(
     rows: list[NewRow] = []
     blobs: list[tuple[str, bytes]] = []
     refs_of: dict[int, list[tuple[str, str, bool]]] = {}
+    mixins: list[tuple[int, str]] = []
     for t in new_nodes:
         new_id = t.id
         assert new_id is not None
@@ -254,11 +255,12 @@ def flush(
                 t.primary,
                 str(uuid.values[0]) if uuid is not None and uuid.values else None,
                 encode_node(t.primary, t.mixins, props),
-                tuple(t.mixins),
             )
         )
+        if t.mixins:
+            mixins.extend((new_id, m) for m in t.mixins)
     if rows:
-        writer.insert_nodes(rows, revision)
+        writer.insert_nodes(rows, revision, mixins)
 
     # 4. Updates of changed stored nodes.
     updates = []

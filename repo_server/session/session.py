@@ -107,9 +107,7 @@ class Repository:
 
         writer.insert_nodes(
             [
-                NewRow(
-                    first, 0, "", P.ROOT, None, N.REP_ROOT, None, encode_properties(root_props), ()
-                ),
+                NewRow(first, 0, "", P.ROOT, None, N.REP_ROOT, None, encode_properties(root_props)),
                 NewRow(
                     first + 1,
                     first,
@@ -119,7 +117,6 @@ class Repository:
                     N.REP_SYSTEM,
                     None,
                     encode_properties(system_props),
-                    (),
                 ),
             ],
             writer.next_revision(),

@@ -31,7 +31,6 @@ class NewRow(NamedTuple):
     ptype: str
     uuid: str | None
     props: bytes
-    mixins: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +93,10 @@ class StoreWriter(StoreReader, Protocol):
     def allocate_ids(self, count: int) -> int:
         """Reserve `count` fresh node ids (never reused); returns the first."""
 
-    def insert_nodes(self, rows: Sequence[NewRow], revision: int) -> None: ...
+    def insert_nodes(
+        self, rows: Sequence[NewRow], revision: int, mixins: Sequence[tuple[int, str]] = ()
+    ) -> None:
+        """Insert new node rows (parents first) and their (node id, mixin) pairs."""
 
     def update_nodes(
         self, rows: Sequence[tuple[int, str, str | None, bytes, tuple[str, ...]]], revision: int

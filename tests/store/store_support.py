@@ -32,11 +32,7 @@ def insert_paths(
     if writer.node("/") is None:
         root_id = writer.allocate_ids(1)
         writer.insert_nodes(
-            [
-                NewRow(
-                    root_id, 0, "", "/", None, "rep:root", None, encoded_props("rep:root", {}), ()
-                )
-            ],
+            [NewRow(root_id, 0, "", "/", None, "rep:root", None, encoded_props("rep:root", {}))],
             revision,
         )
         writer.execute("UPDATE node SET parent_id = NULL WHERE id = ?", (root_id,))
@@ -66,7 +62,6 @@ def insert_paths(
                 ptype,
                 uuid,
                 encoded_props(ptype, extra),
-                (),
             )
         )
     writer.insert_nodes(rows, revision)
