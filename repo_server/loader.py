@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any, Final
 
 from repo_server.config import Settings
@@ -79,23 +80,22 @@ async def load_document(
     root = P.normalize(root)
     nodes = parse_document(doc, root)
     count = 0
-    fresh = not await session.exists(root)
-    batch: list[ImportedNode] = []
+    if not await session.exists(root):
+        # A new subtree: batches of plain additions, each one bulk ImportTree and one save.
+        while batch := list(islice(nodes, BATCH)):
+            session.queue(ImportTree(batch))
+            await session.save()
+            count += len(batch)
+            if progress:
+                progress(count)
+        return count
     for item in nodes:
-        if fresh:
-            batch.append(item)
-        else:
-            await _merge(session, item)
+        await _merge(session, item)
         count += 1
         if count % BATCH == 0:
-            if batch:
-                session.queue(ImportTree(batch))
-                batch = []
             await session.save()
             if progress:
                 progress(count)
-    if batch:
-        session.queue(ImportTree(batch))
     await session.save()
     if progress:
         progress(count)

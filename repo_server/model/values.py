@@ -500,12 +500,19 @@ _PACKER: Final = msgpack.Packer(use_bin_type=True)
 
 
 def _encode_into(out: dict[str, list[Any]], props: Mapping[str, Property]) -> None:
+    decimal = PropertyType.DECIMAL
     for key, (t, multiple, values) in props.items():
         # IntEnum members pack as their int (msgpack's non-strict mode packs int subclasses).
-        if t in _NATIVE:
-            out[key] = [t, multiple, list(values) if multiple else values[0]]
-        elif multiple:
-            out[key] = [t, True, [_encode_value(v, t) for v in values]]
+        if multiple:
+            out[key] = [
+                t,
+                True,
+                list(values) if t in _NATIVE else [_encode_value(v, t) for v in values],
+            ]
+        elif t in _NATIVE:
+            out[key] = [t, False, values[0]]
+        elif t is decimal and type(values[0]) is Decimal:  # prices: the common non-native
+            out[key] = [t, False, format(values[0], "f")]
         else:
             out[key] = [t, False, _encode_value(values[0], t)]
 
