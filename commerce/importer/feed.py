@@ -422,6 +422,17 @@ def _name(b: _Builder, where: str, raw: Any, fallback: str | None) -> str | None
     return name
 
 
+def _skus_of(product: FeedProduct) -> list[str]:
+    """`product.skus()` as a list, leaf variants without a generator each."""
+    out = [product.sku]
+    for variant in product.variants:
+        if variant.variants:
+            out.extend(variant.skus())
+        elif variant.sku:
+            out.append(variant.sku)
+    return out
+
+
 class _Assembler:
     """Checks what spans items: unique SKUs and names, known categories."""
 
@@ -444,31 +455,34 @@ class _Assembler:
 
     def add_product(self, product: FeedProduct) -> None:
         where = product.where
+        relative_path = product.relative_path
         ok = True
         if product.category and product.category not in self.categories:
             self.b.problem(where, f"unknown category {product.category!r}", product.sku)
             ok = False
-        if product.relative_path in self.paths:
+        if relative_path in self.paths:
             self.b.problem(
                 where,
-                f"name {product.name!r} is taken in this category by "
-                f"{self.paths[product.relative_path]}",
+                f"name {product.name!r} is taken in this category by {self.paths[relative_path]}",
                 product.sku,
             )
             ok = False
-        seen: set[str] = set()
-        for sku in product.skus():
-            if sku in self.skus or sku in seen:
-                first = self.skus.get(sku, where)
-                self.b.problem(where, f"duplicate SKU {sku!r} (first in {first})", product.sku)
-                ok = False
-            seen.add(sku)
+        skus = _skus_of(product)
+        seen = set(skus)
+        # keys().isdisjoint walks the small set; set.isdisjoint(dict) would walk the dict.
+        if len(seen) < len(skus) or not self.skus.keys().isdisjoint(seen):
+            seen = set()  # report each duplicate where it occurs, as the feed lists them
+            for sku in skus:
+                if sku in self.skus or sku in seen:
+                    first = self.skus.get(sku, where)
+                    self.b.problem(where, f"duplicate SKU {sku!r} (first in {first})", product.sku)
+                    ok = False
+                seen.add(sku)
         if not ok:
-            self.b.refused.update(product.skus())
+            self.b.refused.update(skus)
             return
-        for sku in seen:
-            self.skus[sku] = where
-        self.paths[product.relative_path] = where
+        self.skus.update(dict.fromkeys(skus, where))
+        self.paths[relative_path] = where
         self.products.append(product)
 
     def feed(self, title: str | None, provider: str | None) -> Feed:
@@ -606,7 +620,11 @@ def _json_variants(
     """The variants of a product or variant, each reported under `<where>.variants[i]`."""
     out: list[FeedVariant] = []
     for i, item in enumerate(items):
-        found = _json_variant(b, f"{where}.variants[{i}]", item, parent_name, axes)
+        at = f"{where}.variants[{i}]"
+        # `_json_variant`, inlined: this runs once per variant.
+        found = _plain_variant(item, at, parent_name, axes) if type(item) is dict else None
+        if found is None:
+            found = _json_variant_checked(b, at, item, parent_name, axes)
         if found is not None:
             out.append(found)
     return tuple(out)

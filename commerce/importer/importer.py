@@ -273,8 +273,11 @@ class CatalogImporter:
                 result.updated.append(planned.sku)
         result.unchanged += resume
         result.deleted = [p.sku for p in removals]
-        ops = [*head.ops, *(op for g in groups for op in g.group.ops)]
-        ops += [op for g in removals for op in g.group.ops]
+        ops = list(head.ops)
+        for planned in groups:
+            ops += planned.group.ops
+        for planned in removals:
+            ops += planned.group.ops
         result.operations = len(ops)
         result.messages = list(ctx.messages)
         _check_access(session, ops)
@@ -519,28 +522,30 @@ def _bulk(batch: Sequence[Operation]) -> list[Operation]:
 
     `ImportTree` wants that nothing else in the save touches its nodes: when another operation
     of the batch names an added node or removes an ancestor of one, the batch stays as planned.
+    The additions hand over their property maps and mixin lists (`ImportTree` fills them in):
+    the planned operations are not used again once the batch is queued.
     """
-    added = {op.path for op in batch if type(op) is AddNode}
-    if not added:
+    others = [op for op in batch if type(op) is not AddNode]
+    if len(others) == len(batch):
         return list(batch)
-    removed: set[str] = set()
-    for op in batch:
-        if type(op) is AddNode:
-            continue
-        path = getattr(op, "path", None)
-        if not isinstance(path, str) or path in added:
-            return list(batch)
-        if isinstance(op, Remove):
-            removed.add(path)
-    if removed:
-        for path in added:
-            if any(ancestor in removed for ancestor in P.ancestors(path)):
+    if others:  # a first import has none: only updates and moves can conflict
+        added = {op.path for op in batch if type(op) is AddNode}
+        removed: set[str] = set()
+        for op in others:
+            path = getattr(op, "path", None)
+            if not isinstance(path, str) or path in added:
                 return list(batch)
+            if isinstance(op, Remove):
+                removed.add(path)
+        if removed:
+            for path in added:
+                if any(ancestor in removed for ancestor in P.ancestors(path)):
+                    return list(batch)
     out: list[Operation] = []
     run: list[ImportedNode] = []
     for op in batch:
         if type(op) is AddNode and not op.children and not op.resolved:
-            run.append(ImportedNode(op.path, op.primary, list(op.mixins), dict(op.props)))
+            run.append(ImportedNode(op.path, op.primary, op.mixins, op.props))
             continue
         if run:
             out.append(ImportTree(run))
