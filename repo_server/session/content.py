@@ -79,6 +79,8 @@ def json_property(name: str, value: Any, hint: str | None) -> Property:
             return Property(natural, False, (value,))
     if hint:
         type_, multiple = parse_type_hint(hint)
+        if type(value) is str and not multiple:  # the usual hinted member: "12.50" as Decimal
+            return Property(type_, False, (parse_value(value, type_),))
         items = value if isinstance(value, list) else [value]
         values = []
         for item in items:
@@ -114,17 +116,16 @@ def parse_document(doc: Mapping[str, Any], target: str) -> Iterator[ImportedNode
     # An explicit stack instead of recursive generators: nested `yield from` costs a frame
     # switch per level for every node, which dominated bulk loads.
     stack: list[tuple[Mapping[str, Any], str]] = [(doc, target)]
+    pop = stack.pop
     while stack:
-        obj, path = stack.pop()
-        node, children = _node_of(obj, path)
-        yield node
-        for key, child in reversed(children):
-            stack.append((child, (path if path != "/" else "") + "/" + _member_name(key)))
+        obj, path = pop()
+        yield _node_of(obj, path, stack)
 
 
 def _node_of(
-    obj: Mapping[str, Any], path: str
-) -> tuple[ImportedNode, list[tuple[str, Mapping[str, Any]]]]:
+    obj: Mapping[str, Any], path: str, stack: list[tuple[Mapping[str, Any], str]]
+) -> ImportedNode:
+    """The node of one JSON object; its child objects go on `stack`, first child on top."""
     # The hot loop of every bulk load: one pass over the members, plain scalars typed inline,
     # and type hints (rare) applied after the pass instead of looked up for every member.
     primary = obj.get(N.JCR_PRIMARY_TYPE)
@@ -138,7 +139,8 @@ def _node_of(
     elif not isinstance(mixins, list) or not all(isinstance(m, str) for m in mixins):
         raise InvalidValue(f"{path}: jcr:mixinTypes must be a list of names")
     props: dict[str, Property] = {}
-    children: list[tuple[str, Mapping[str, Any]]] = []
+    children: list[tuple[Mapping[str, Any], str]] = []
+    prefix = path + "/" if path != "/" else "/"
     hinted: list[str] | None = None
     skipped = _SKIPPED
     natural_of = _NATURAL
@@ -147,7 +149,7 @@ def _node_of(
         kind = type(value)
         if kind is dict:
             if not key.startswith(":"):
-                children.append((key, value))
+                children.append((value, prefix + _member_name(key)))
             continue
         if key in skipped or key.startswith(":"):
             continue
@@ -177,7 +179,10 @@ def _node_of(
             if type(value) is dict or base in skipped or base.startswith(":") or "@" in base:
                 continue
             props[_member_name(base)] = json_property(base, value, hint)
-    return ImportedNode(path, primary, mixins, props), children
+    if children:
+        children.reverse()
+        stack.extend(children)
+    return ImportedNode(path, primary, mixins, props)
 
 
 _SKIPPED: Final = PROTECTED_ON_IMPORT | {N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES}
