@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, Protocol, cast, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from commerce import constants as C
 from commerce.importer.feed import FeedCategory, FeedProduct, FeedValue, FeedVariant
@@ -171,10 +171,9 @@ class TreePlan:
             node = None
         if node is None:
             if removes:
-                fresh = {k: v for k, v in props.items() if v is not None}
-            else:
-                fresh = cast("dict[str, Property]", props)  # no None in it
-            op = AddNode(path, primary_type, list(mixins), fresh)
+                props = {k: v for k, v in props.items() if v is not None}
+            # No None left in `props` (not `cast`: a call per node).
+            op = AddNode(path, primary_type, list(mixins), props)  # type: ignore[arg-type]
             self.added[path] = op
             group.ops.append(op)
             group.added.add(path)

@@ -142,29 +142,29 @@ def _node_of(
     children: list[tuple[Mapping[str, Any], str]] = []
     prefix = path + "/" if path != "/" else "/"
     hinted: list[str] | None = None
-    skipped = _SKIPPED
     natural_of = _NATURAL
     long_type = PropertyType.LONG
     for key, value in obj.items():
         kind = type(value)
         if kind is dict:
-            if not key.startswith(":"):
+            if key[:1] != ":":
                 children.append((value, prefix + _member_name(key)))
             continue
-        if key in skipped or key.startswith(":"):
+        name = _property_member(key)
+        if not name:
             continue
-        if "@" in key:
+        if name is _HINT:
             if hinted is None:
                 hinted = []
             hinted.append(key)
             continue
         natural = natural_of.get(kind)
         if natural is None:
-            props[_member_name(key)] = json_property(key, value, None)
+            props[name] = json_property(key, value, None)
         elif natural is long_type and not -(2**63) <= value < 2**63:
             raise InvalidValue(f"property {key}: {value} is out of the range of a Long")
         else:
-            props[_member_name(key)] = Property(natural, False, (value,))
+            props[name] = Property(natural, False, (value,))
     if hinted is not None:
         for key in hinted:
             base, _, suffix = key.rpartition("@")
@@ -176,9 +176,11 @@ def _node_of(
             if not isinstance(hint, str):
                 raise InvalidValue(f"{path}: {key} must be a string")
             value = obj[base]
-            if type(value) is dict or base in skipped or base.startswith(":") or "@" in base:
+            if type(value) is dict:
                 continue
-            props[_member_name(base)] = json_property(base, value, hint)
+            name = _property_member(base)
+            if name and name is not _HINT:
+                props[name] = json_property(base, value, hint)
     if children:
         children.reverse()
         stack.extend(children)
@@ -186,6 +188,19 @@ def _node_of(
 
 
 _SKIPPED: Final = PROTECTED_ON_IMPORT | {N.JCR_PRIMARY_TYPE, N.JCR_MIXIN_TYPES}
+_HINT: Final = "\x00hint"  # control characters are never in names: cannot clash
+
+
+@lru_cache(maxsize=4096)
+def _property_member(key: str) -> str:
+    """What a scalar member sets: its property's qualified name, "" when it sets none (the
+    types, protected names, `:` keys), or _HINT for a `name@Suffix` key. Cached: a load
+    meets the same few keys on every node."""
+    if key in _SKIPPED or key.startswith(":"):
+        return ""
+    if "@" in key:
+        return _HINT
+    return N.validate_name(key)
 
 
 def export_value(prop: Property) -> tuple[Any, str | None]:
