@@ -104,10 +104,18 @@ class TreePlan:
     def __init__(self, existing: Iterable[Node]) -> None:
         self.nodes: dict[str, Node] = {}
         self.kids: dict[str, list[str]] = {}
+        nodes, kids = self.nodes, self.kids
         for node in existing:
-            self.nodes[node.path] = node
-            if node.path != P.ROOT:
-                self.kids.setdefault(node.parent_path, []).append(node.path)
+            path = node.path
+            nodes[path] = node
+            if path != P.ROOT:
+                cut = path.rfind("/")  # `P.parent`, inlined: a re-import reads every node
+                parent = path[:cut] if cut > 0 else P.ROOT
+                siblings = kids.get(parent)
+                if siblings is None:
+                    kids[parent] = [path]
+                else:
+                    siblings.append(path)
         self.removed: set[str] = set()
         self.added: dict[str, AddNode] = {}
         self.group = Group()
@@ -190,11 +198,15 @@ class TreePlan:
                 if not (isinstance(op, SetProperty) and op.path == path and op.name in props)
             ]
         wanted.update(props)
-        for name, prop in props.items():
-            if node.properties.get(name) != prop and (prop is not None or name in node.properties):
-                group.ops.append(SetProperty(path, name, prop))
-        if exclusive:
-            for name in node.properties:
+        stored = node.properties
+        # Both loops only find what changed; a re-import of an unchanged feed changes nothing,
+        # which the two subset tests (walked in C) tell at once.
+        if not props.items() <= stored.items():
+            for name, prop in props.items():
+                if stored.get(name) != prop and (prop is not None or name in stored):
+                    group.ops.append(SetProperty(path, name, prop))
+        if exclusive and not wanted.issuperset(stored):
+            for name in stored:
                 if name not in wanted and name not in _KEEP:
                     group.ops.append(SetProperty(path, name, None))
 
@@ -210,11 +222,15 @@ class TreePlan:
 
     def prune(self, path: str) -> None:
         """Remove what the repository holds under `path` that this group did not write."""
-        for child in self.children(path):
-            if child.path in self.group.touched:
-                self.prune(child.path)
-            else:
-                self.remove(child.path)
+        # `children(path)`, walked lazily: removing a child never hides one of its siblings.
+        touched = self.group.touched
+        for child in self.kids.get(path, ()):
+            if self.current(child) is None:
+                continue
+            if child not in touched:
+                self.remove(child)
+            elif child in self.kids:
+                self.prune(child)
 
 
 @dataclass(eq=False)

@@ -429,17 +429,21 @@ def maintain(
     defs = load_definitions(writer)
     if gone_ids:
         _delete_fulltext(writer, gone_ids)  # prop_index rows went with the node rows
-    changed = [t for t in tree.nodes.values() if t is not None and (t.new or t.dirty)]
     entries: list[tuple[str, bytes, int]] = []
     stale: list[int] = []
     text_rows: list[tuple[int, str]] = []
     moved = []
     by_property = _by_property(defs)
-    for t in changed:
-        if t.id is None:
+    indexed = by_property.keys()
+    for t in tree.nodes.values():
+        if t is None or t.id is None:
+            continue
+        if not (t.new or t.dirty):
+            if t.moved:
+                moved.append(t.path)
             continue
         full = t.props
-        if not by_property.keys().isdisjoint(full):
+        if not indexed.isdisjoint(full):
             entries.extend(
                 _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
             )
@@ -455,11 +459,6 @@ def maintain(
                 text_rows.append((t.id, text))
         if t.moved:
             moved.append(t.path)
-    moved.extend(
-        t.path
-        for t in tree.nodes.values()
-        if t is not None and t.moved and not t.dirty and t.id is not None
-    )
     if stale:
         writer.delete_index_entries(stale)
     _insert_entries(writer, entries)
