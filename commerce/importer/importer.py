@@ -177,15 +177,18 @@ class CatalogImporter:
         InvalidImportRequestError, ImportInProgressError (when not `wait`ing), AccessDenied,
         and ImporterError when a save fails (the run can then be resumed)."""
         self.catalog_path(options.catalog)
-        # One pause from parse to the end of the import: re-enabling the collector in between
-        # had it walk the whole parsed feed once.
+        # One pause from parse to the end of the import, and the feed freed before it ends:
+        # the collector, once re-enabled, walks every object made meanwhile that is still alive.
         with gc_paused():
             feed = parse_feed(data, fmt)
             feed.check(skip_invalid=options.skip_invalid)
             digest = hashlib.sha256(data).hexdigest()
-            return await self.import_feed(
-                session, feed, digest, options, progress=progress, wait=wait
-            )
+            try:
+                return await self.import_feed(
+                    session, feed, digest, options, progress=progress, wait=wait
+                )
+            finally:
+                del feed
 
     async def import_feed(
         self,
