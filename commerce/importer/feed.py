@@ -320,9 +320,18 @@ def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
         props["jcr:description"] = value
     value = get("price")
     if value is not None and value != "":
-        amount = _plain_amount(value)
-        if amount is None:
-            return None
+        if type(value) is str:  # `_plain_amount` inlined for the usual shape: one per item
+            try:
+                amount = Decimal(value.strip())
+            except InvalidOperation:
+                return None
+            if not (amount.is_finite() and amount >= 0):
+                return None
+        else:
+            found = _plain_amount(value)
+            if found is None:
+                return None
+            amount = found
         props["price"] = amount
     value = get("prices")
     if value is not None:
@@ -333,10 +342,10 @@ def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
                 if not _CURRENCY.match(currency):
                     return None
                 continue
-            amount = _plain_amount(raw)
-            if amount is None or not _CURRENCY.match(currency):
+            found = _plain_amount(raw)
+            if found is None or not _CURRENCY.match(currency):
                 return None
-            props[f"price.{currency}"] = amount
+            props[f"price.{currency}"] = found
     value = get("currency")
     if value is not None and value != "":
         if type(value) is not str or not _CURRENCY.match(value):
@@ -699,7 +708,7 @@ def _plain_variant(
             return None
     elif type(name) is not str:
         return None
-    if not _node_name_ok(name):
+    if name not in _NAME_OK and not _node_name_ok(name):
         return None
     if sku:
         props["identifier"] = sku
