@@ -499,7 +499,14 @@ _NATIVE: Final = frozenset(
 _PACKER: Final = msgpack.Packer(use_bin_type=True)
 
 
-def _encode_into(out: dict[str, list[Any]], props: Mapping[str, Property]) -> None:
+def _encoded(
+    props: Mapping[str, Property], primary: str | None = None, mixins: Sequence[str] = ()
+) -> bytes:
+    out: dict[str, list[Any]] = {}
+    if primary is not None:
+        out["jcr:primaryType"] = [PropertyType.NAME, False, primary]
+        if mixins:
+            out["jcr:mixinTypes"] = [PropertyType.NAME, True, list(mixins)]
     decimal = PropertyType.DECIMAL
     for key, (t, multiple, values) in props.items():
         # IntEnum members pack as their int (msgpack's non-strict mode packs int subclasses).
@@ -515,22 +522,17 @@ def _encode_into(out: dict[str, list[Any]], props: Mapping[str, Property]) -> No
             out[key] = [t, False, format(values[0], "f")]
         else:
             out[key] = [t, False, _encode_value(values[0], t)]
+    return _PACKER.pack(out)  # type: ignore[no-any-return]  # untyped lib
 
 
 def encode_properties(props: Mapping[str, Property]) -> bytes:
-    out: dict[str, list[Any]] = {}
-    _encode_into(out, props)
-    return _PACKER.pack(out)  # type: ignore[no-any-return]  # untyped lib
+    return _encoded(props)
 
 
 def encode_node(primary: str, mixins: Sequence[str], props: Mapping[str, Property]) -> bytes:
     """A node's stored property blob: its type properties (see `type_properties`), then the
     rest, in one pass and without an intermediate dict of Properties."""
-    out: dict[str, list[Any]] = {"jcr:primaryType": [PropertyType.NAME, False, primary]}
-    if mixins:
-        out["jcr:mixinTypes"] = [PropertyType.NAME, True, list(mixins)]
-    _encode_into(out, props)
-    return _PACKER.pack(out)  # type: ignore[no-any-return]  # untyped lib
+    return _encoded(props, primary, mixins)
 
 
 def decode_properties(blob: bytes) -> dict[str, Property]:
