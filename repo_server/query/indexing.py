@@ -34,6 +34,7 @@ from repo_server.model.values import (
     unpack,
 )
 from repo_server.query.values import property_keys
+from repo_server.store.schema import FULLTEXT_DDL
 
 if TYPE_CHECKING:
     from repo_server.nodetypes import NodeTypeRegistry
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
 INDEX_ROOT: Final = "/oak:index"
 INDEX_TYPE: Final = "oak:QueryIndexDefinition"
 META_KEY: Final = "query.indexes"
-FULLTEXT_VERSION: Final = "fulltext/1"
+# Bumped when the full-text table or its text changes: stores written before rebuild it.
+# fulltext/2: the table without its document-size table (columnsize=0).
+FULLTEXT_VERSION: Final = "fulltext/2"
 BATCH: Final = 1000
 _ROWS_PER_INSERT: Final = 300  # 3 variables a row, under SQLite's old 999-variable ceiling
 _IDS_PER_STATEMENT: Final = 500
@@ -386,7 +389,9 @@ def _reindex(
 
 
 def _rebuild_fulltext(writer: SqlExecutor) -> None:
-    writer.execute("DELETE FROM node_fts")
+    # Made anew: the table's options may have changed with FULLTEXT_VERSION.
+    writer.execute("DROP TABLE IF EXISTS node_fts")
+    writer.execute(FULLTEXT_DDL)
     for batch in _stored_rows(writer, "/", "0"):
         rows = []
         for node_id, _, _, blob in batch:

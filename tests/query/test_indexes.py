@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from repo_server.errors import ConstraintViolation, QueryLimitExceeded
+from repo_server.model.values import pack
 from repo_server.query import engine
 from repo_server.query.model import (
     FullTextPredicate,
@@ -292,3 +293,29 @@ async def test_ten_thousand_nodes_read_by_traversal_log_one_warning(
         result = await search(PathPredicate("/content/bulk"), PropertyPredicate("i", values=("7",)))
     assert result.total == 1
     assert len([r for r in caplog.records if "traversed 10000 nodes" in r.getMessage()]) == 1
+
+
+async def test_a_store_with_the_older_full_text_table_rebuilds_it_on_its_next_commit(
+    shop: Repository, search: Search
+) -> None:
+    # fulltext/1 stores kept a document-size table; the next commit makes the table anew.
+    def downgrade(w: Any) -> None:
+        w.execute("DROP TABLE node_fts")
+        w.execute(
+            "CREATE VIRTUAL TABLE node_fts USING fts5("
+            "text, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        w.execute("INSERT INTO node_fts (rowid, text) VALUES (999999, 'stale')")
+        w.set_meta("query.indexes", pack({"fulltext/1": "fulltext/1"}))
+
+    await shop.store.write(downgrade)
+    session = shop.session("admin")
+    await session.set_property("/content/notes/hats", "jcr:title", "Caps are back")
+    await session.save()
+    tables = await shop.store.read(
+        lambda r: r.execute("SELECT name FROM sqlite_master WHERE name LIKE 'node_fts%'")
+    )
+    assert "node_fts_docsize" not in {t[0] for t in tables}
+    assert (await search(FullTextPredicate("stale"))).total == 0
+    assert paths(await search(FullTextPredicate("caps"))) == ["/content/notes/hats"]
+    assert (await search(FullTextPredicate("hats"))).total == 1
