@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from commerce.errors import InvalidFeedError, UnknownFeedFormatError
 from repo_server.model.names import is_valid_name
@@ -566,61 +566,71 @@ def _json_category(b: _Builder, where: str, raw: Any) -> FeedCategory | None:
 
 
 def _json_product(b: _Builder, where: str, raw: Any) -> FeedProduct | None:
-    if type(raw) is dict:
-        plain = _plain_product(b, where, raw)
-        if plain is not _CHECK:
-            return plain  # type: ignore[return-value]  # a product or None, never _CHECK here
-    return _json_product_checked(b, where, raw)
+    head = _plain_head(raw) if type(raw) is dict else None
+    if head is None:
+        return _json_product_checked(b, where, raw)
+    # The product's own keys are plainly right: only its variants can have problems, and they
+    # are reported as on the checked path, in the same order.
+    before = len(b.problems)
+    variants = _json_variants(b, where, head.variants, head.name, head.axes)
+    if len(b.problems) > before:
+        b.refused.add(head.sku)
+        return None
+    head.props["identifier"] = head.sku
+    return FeedProduct(
+        head.sku,
+        head.name,
+        head.category.strip("/"),
+        head.props,
+        tuple(head.axes),
+        raw.get("image") or None,
+        variants,
+        where,
+    )
 
 
-# `_plain_product` could not vouch for the product itself: take the checked path.
-_CHECK: Final = object()
+class _Head(NamedTuple):
+    """A product's own values, when they are plainly right."""
+
+    sku: str
+    name: str
+    category: str
+    axes: list[str]
+    variants: list[Any]
+    props: dict[str, FeedValue]
 
 
-def _plain_product(b: _Builder, where: str, raw: dict[str, Any]) -> FeedProduct | object | None:
-    """`_json_product` for a product whose own keys are plainly right (nearly all of them), or
-    `_CHECK`. Its variants go through `_json_variant` as on the checked path, so their problems
-    (the only ones such a product can have) are reported the same, in the same order."""
+def _plain_head(raw: dict[str, Any]) -> _Head | None:
+    """What `_json_product_checked` takes from a product, when every value is plainly right
+    (nearly all products), or None to take the checked path, which reports what is wrong."""
     get = raw.get
     sku = get("sku")
     if type(sku) is not str or not sku:
-        return _CHECK
+        return None
     name = get("name")
     if name is None or name == "":
         name = node_name_of(sku)
     elif type(name) is not str:
-        return _CHECK
+        return None
     if not name or not _node_name_ok(name):
-        return _CHECK
+        return None
     category = get("category")
     if category is None:
         category = ""
     elif type(category) is not str:
-        return _CHECK
+        return None
     axes = get("variantAxes")
     if axes is None:
         axes = []
     elif type(axes) is not list or not all(type(a) is str and a for a in axes):
-        return _CHECK
-    items = get("variants", _NO_VARIANTS)
-    if type(items) is not list:
-        return _CHECK
+        return None
+    variants = get("variants", [])
+    if type(variants) is not list:
+        return None
     props = _common_plain(raw)
     if props is None:
-        return _CHECK
-    before = len(b.problems)
-    variants = _json_variants(b, where, items, name, axes)
-    if len(b.problems) > before:
-        b.refused.add(sku)
         return None
-    props["identifier"] = sku
-    image = get("image")
-    return FeedProduct(
-        sku, name, category.strip("/"), props, tuple(axes), image or None, variants, where
-    )
-
-
-_NO_VARIANTS: Final[list[Any]] = []
+    return _Head(sku, name, category, axes, variants, props)
 
 
 def _json_variants(
