@@ -260,8 +260,10 @@ def _kind(value: Any) -> str:
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,150}\Z")
 _SCALARS: Final = frozenset({str, bool, int, float})
 _MISSING: Final = object()
-# Free property keys seen before, and whether they may be property names (feeds repeat a few).
+# Free property keys seen before, and whether they may be property names (feeds repeat a few);
+# `_FIT_KEYS` holds those that may, for a membership test where a call would cost more.
 _KEY_OK: dict[str, bool] = {}
+_FIT_KEYS: set[str] = set()
 
 
 def _property_key_ok(key: str) -> bool:
@@ -270,6 +272,8 @@ def _property_key_ok(key: str) -> bool:
         ok = is_valid_name(key) and not key.startswith("jcr:primary") and key != "jcr:mixinTypes"
         if len(_KEY_OK) < 10_000:
             _KEY_OK[key] = ok
+            if ok:
+                _FIT_KEYS.add(key)
     return ok
 
 
@@ -306,64 +310,70 @@ def _plain_amount(value: Any) -> Decimal | None:
 def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
     """`_common` for an item whose every value is plainly right (nearly all of them): the
     same properties in the same order, or None to take the checked path."""
+    # `key in item` then `item[key]` rather than `item.get(key)`: most keys are absent from
+    # most items, and a membership test costs less than a method call.
     props: dict[str, FeedValue] = {}
-    get = item.get
-    value = get("title")
-    if value is not None and value != "":
-        if type(value) is not str:
-            return None
-        props["jcr:title"] = value
-    value = get("description")
-    if value is not None and value != "":
-        if type(value) is not str:
-            return None
-        props["jcr:description"] = value
-    value = get("price")
-    if value is not None and value != "":
-        if type(value) is str:  # `_plain_amount` inlined for the usual shape: one per item
+    if "title" in item:
+        value = item["title"]
+        if value is not None and value != "":
+            if type(value) is not str:
+                return None
+            props["jcr:title"] = value
+    if "description" in item:
+        value = item["description"]
+        if value is not None and value != "":
+            if type(value) is not str:
+                return None
+            props["jcr:description"] = value
+    if "price" in item:
+        value = item["price"]
+        if type(value) is str and value:  # `_plain_amount` inlined for the usual shape
             try:
                 amount = Decimal(value.strip())
             except InvalidOperation:
                 return None
             if not (amount.is_finite() and amount >= 0):
                 return None
-        else:
+            props["price"] = amount
+        elif value is not None and value != "":
             found = _plain_amount(value)
             if found is None:
                 return None
-            amount = found
-        props["price"] = amount
-    value = get("prices")
-    if value is not None:
-        if type(value) is not dict:
-            return None
-        for currency, raw in value.items():
-            if raw is None or raw == "":
-                if not _CURRENCY.match(currency):
-                    return None
-                continue
-            found = _plain_amount(raw)
-            if found is None or not _CURRENCY.match(currency):
+            props["price"] = found
+    if "prices" in item:
+        value = item["prices"]
+        if value is not None:
+            if type(value) is not dict:
                 return None
-            props[f"price.{currency}"] = found
-    value = get("currency")
-    if value is not None and value != "":
-        if type(value) is not str or not _CURRENCY.match(value):
+            for currency, raw in value.items():
+                if raw is None or raw == "":
+                    if not _CURRENCY.match(currency):
+                        return None
+                    continue
+                found = _plain_amount(raw)
+                if found is None or not _CURRENCY.match(currency):
+                    return None
+                props[f"price.{currency}"] = found
+    if "currency" in item:
+        value = item["currency"]
+        if value is not None and value != "":
+            if type(value) is not str or not _CURRENCY.match(value):
+                return None
+            props["currency"] = value
+    if "tags" in item:
+        value = item["tags"]
+        if value is not None:
+            if type(value) is not list or not all(type(v) is str and v for v in value):
+                return None
+            props["cq:tags"] = list(value)
+    if "image" in item:
+        value = item["image"]
+        if value is not None and value != "" and type(value) is not str:
             return None
-        props["currency"] = value
-    value = get("tags")
-    if value is not None:
-        if type(value) is not list or not all(type(v) is str and v for v in value):
-            return None
-        props["cq:tags"] = list(value)
-    value = get("image")
-    if value is not None and value != "" and type(value) is not str:
-        return None
-    key_ok = _KEY_OK.get
     for key, raw in item.items():
         if key in _PRODUCT_KEYS:
             continue
-        if not (key_ok(key) or _property_key_ok(key)):
+        if key not in _FIT_KEYS and not _property_key_ok(key):
             return None
         kind = type(raw)
         if kind in _SCALARS:

@@ -20,9 +20,8 @@ class Change(NamedTuple):
     path: str
     argument: str | None = None
 
-    def to_wire(self) -> list[Any]:
-        return [self.kind, self.path, self.argument]
-
     @classmethod
     def from_wire(cls, raw: list[Any]) -> Change:
+        """From [kind, path, argument]: what msgpack makes of the tuple (the journal packs
+        changes as they are)."""
         return cls(raw[0], raw[1], raw[2])

@@ -361,7 +361,7 @@ class _Writer(_Reader):
         rev = self.next_revision()
         self.conn.execute(
             "INSERT INTO journal (rev, committed_at, user_id, changes) VALUES (?, ?, ?, ?)",
-            (rev, committed_at, user_id, pack([c.to_wire() for c in changes])),
+            (rev, committed_at, user_id, pack(list(changes))),  # NamedTuples pack as arrays
         )
         return rev
 
