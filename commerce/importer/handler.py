@@ -72,11 +72,10 @@ def _properties(properties: Mapping[str, Any]) -> tuple[dict[str, Property | Non
     whether there is such a None."""
     out: dict[str, Property | None] = {}
     removes = False
-    plain = _PLAIN.get
     for name, value in properties.items():
-        ptype = plain(type(value))
-        if ptype is not None:
-            out[name] = _new_property(Property, (ptype, False, (value,)))
+        kind = type(value)
+        if kind in _PLAIN:  # a test and a subscript: no method call per property
+            out[name] = _new_property(Property, (_PLAIN[kind], False, (value,)))
         elif value is None:
             out[name] = None
             removes = True
@@ -163,13 +162,13 @@ class TreePlan:
         props, removes = _properties(properties)
         group = self.group
         group.touched.add(path)
-        pending = self.added.get(path)
-        if pending is not None:
+        if path in self.added:
+            pending = self.added[path].props
             for name, found in props.items():
                 if found is None:
-                    pending.props.pop(name, None)
+                    pending.pop(name, None)
                 else:
-                    pending.props[name] = found
+                    pending[name] = found
             return
         node = self.nodes.get(path)  # `current(path)`, inlined: this runs once per node
         if node is not None and self.removed and self._gone(path):
