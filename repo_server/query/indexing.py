@@ -222,14 +222,14 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
 def fulltext(props: Mapping[str, Property]) -> str:
     """The searchable text of a node: the values of its STRING properties, one per line."""
     string = PropertyType.STRING
-    return "\n".join(
-        [
-            value
-            for name, prop in props.items()
-            if prop.type is string and name not in _NOT_TEXT
-            for value in cast(tuple[str, ...], prop.values)  # STRING values are str
-        ]
-    )
+    excluded = _NOT_TEXT
+    texts: list[str] = [
+        value  # type: ignore[misc]  # STRING values are str
+        for name, (type_, _, values) in props.items()
+        if type_ is string and name not in excluded
+        for value in values
+    ]
+    return "\n".join(texts)
 
 
 # --- writing rows -----------------------------------------------------------------------------

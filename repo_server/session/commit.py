@@ -225,15 +225,18 @@ def flush(
     for t in new_nodes:
         if not t.added or t.reorders or not registry.effective(t.primary, t.mixins).orderable:
             continue
+        # Every added child has an entry of its own (new, moved or copied in; None once
+        # removed again): no store lookup through `tree.get` needed.
+        prefix = t.path + "/" if t.path != P.ROOT else P.ROOT
         kids = []
         for name in t.added:
-            child = tree.get(P.join(t.path, name))
-            if child is not None and child.id is not None and child.id >= 0:
-                kids.append(child)
-        if all(isinstance(child, TNode) and child.new for child in kids):
+            kid = tree.nodes.get(prefix + name)
+            if kid is not None and kid.id is not None and kid.id >= 0:
+                kids.append(kid)
+        if all(kid.new for kid in kids):
             keyed_parents.add(t.path)
-            for index, child in enumerate(kids):
-                sort_keys[child.path] = (index + 1) * SORT_GAP
+            for index, kid in enumerate(kids):
+                sort_keys[kid.path] = (index + 1) * SORT_GAP
     # One pass over each new node (a bulk load makes 100,000 of them): the row, and the
     # references and large binaries of the few nodes that have any.
     rows: list[NewRow] = []

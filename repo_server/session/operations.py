@@ -456,9 +456,10 @@ class ImportTree:
             checks = plan.checks
             for pname, prop in props.items():
                 check = checks.get(pname)
-                if check is None or check[0] is not prop.type or check[1] is not prop.multiple:
+                ptype = prop[0]
+                if check is None or check[0] is not ptype or check[1] is not prop[1]:
                     check = plan.check(pname, prop, path)
-                if check[2] is not prop.type:
+                if check[2] is not ptype:
                     props[pname] = prop = convert_property(prop, check[2])
                 if check[3] is not None:
                     check_constraints(check[3], prop, name=pname)
