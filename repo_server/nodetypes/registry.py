@@ -171,9 +171,11 @@ class EffectiveNodeType:
         "mandatory_children",
         "mandatory_properties",
         "mixins",
+        "named_properties",
         "orderable",
         "primary",
         "primary_item",
+        "residual_takes_all",
         "type_names",
     )
 
@@ -186,6 +188,8 @@ class EffectiveNodeType:
     mandatory_children: tuple[ChildNodeDefinition, ...]
     autocreated_properties: tuple[PropertyDefinition, ...]
     autocreated_children: tuple[ChildNodeDefinition, ...]
+    named_properties: frozenset[str]
+    residual_takes_all: bool
 
     def __init__(
         self,
@@ -214,6 +218,18 @@ class EffectiveNodeType:
         self.mandatory_children = tuple(_first_per_name(d for d in children if d.mandatory))
         self.autocreated_children = tuple(_first_per_name(d for d in children if d.autocreated))
         self._protected_props = frozenset(d.name for d in props if d.protected)
+        self.named_properties = frozenset(self._named_props)
+        # True when any property no definition names is stored as it is (nt:unstructured and
+        # the like): residual UNDEFINED definitions for single and multiple values win over a
+        # conversion (spec §7.4), and no residual definition is constrained or protected. Bulk
+        # imports then skip the per-property look-up for nodes without named properties.
+        residual = self._residual_props
+        undefined = PropertyType.UNDEFINED
+        self.residual_takes_all = (
+            any(d.required_type is undefined and not d.multiple for d in residual)
+            and any(d.required_type is undefined and d.multiple for d in residual)
+            and not any(d.constraints or d.protected for d in residual)
+        )
         self._protected_children = frozenset(d.name for d in children if d.protected)
         self._prop_cache: dict[tuple[str, PropertyType, bool], PropertyChoice | None] = {}
         self._child_cache: dict[tuple[str, str | None], ChildChoice] = {}

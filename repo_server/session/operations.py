@@ -382,6 +382,8 @@ class _TypePlan:
     mandatory: tuple[str, ...]
     mandatory_children: tuple[str, ...]
     autocreated_children: tuple[tuple[str, str | None], ...]
+    takes_all: bool  # effective.residual_takes_all
+    named: frozenset[str]  # effective.named_properties
     # property name -> (type, multiple, stored type, definition with value constraints or None)
     checks: dict[str, tuple[PropertyType, bool, PropertyType, Any]] = field(default_factory=dict)
 
@@ -453,16 +455,10 @@ class ImportTree:
             if plan is None:
                 plan = plans[key] = self._plan(registry, primary, mixins)
             props: dict[str, Property] = item.props
-            checks = plan.checks
-            for pname, prop in props.items():
-                check = checks.get(pname)
-                ptype = prop[0]
-                if check is None or check[0] is not ptype or check[1] is not prop[1]:
-                    check = plan.check(pname, prop, path)
-                if check[2] is not ptype:
-                    props[pname] = prop = convert_property(prop, check[2])
-                if check[3] is not None:
-                    check_constraints(check[3], prop, name=pname)
+            # Under nt:unstructured and the like every property is stored as it is: nothing
+            # to look up per property unless one is named by a definition.
+            if not (plan.takes_all and plan.named.isdisjoint(props)):
+                self._check_properties(plan, props, path)
             for aname, value in plan.autocreated:
                 if aname not in props:
                     props[aname] = value if value is not None else _supplied(aname, ctx)
@@ -494,6 +490,21 @@ class ImportTree:
                         path=t.path,
                         child=cname,
                     )
+
+    @staticmethod
+    def _check_properties(plan: _TypePlan, props: dict[str, Property], path: str) -> None:
+        """Each property against its definition: converted where the definition asks for
+        another type, value constraints checked (the look-ups are remembered in the plan)."""
+        checks = plan.checks
+        for pname, prop in props.items():
+            check = checks.get(pname)
+            ptype = prop[0]
+            if check is None or check[0] is not ptype or check[1] is not prop[1]:
+                check = plan.check(pname, prop, path)
+            if check[2] is not ptype:
+                props[pname] = prop = convert_property(prop, check[2])
+            if check[3] is not None:
+                check_constraints(check[3], prop, name=pname)
 
     @staticmethod
     def _existing_parent(tree: Tree, ctx: OpContext, parent_path: str, path: str) -> TNode:
@@ -534,6 +545,8 @@ class ImportTree:
         )
         return _TypePlan(
             effective=eff,
+            takes_all=eff.residual_takes_all,
+            named=eff.named_properties,
             autocreated=autocreated,
             mandatory=mandatory,
             mandatory_children=tuple(c.name for c in eff.mandatory_children if c.name != "*"),

@@ -131,3 +131,34 @@ async def test_the_same_path_twice_in_one_import_is_a_clash(session: ContentSess
         await session.save()
     await session.refresh()
     assert not await session.exists("/twice")
+
+
+async def test_a_named_property_under_nt_unstructured_still_meets_its_definition(
+    session: ContentSession,
+) -> None:
+    # nt:unstructured takes any property as it is, except those a definition names.
+    item = ImportedNode("/u", "nt:unstructured", [], {"jcr:mixinTypes": make_property(["x"])})
+    session.queue(ImportTree([item]))
+    with pytest.raises(ProtectedItem, match="jcr:mixinTypes"):
+        await session.save()
+    await session.refresh()
+    assert not await session.exists("/u")
+
+
+async def test_constrained_residual_definitions_are_checked_per_property(
+    session: ContentSession,
+) -> None:
+    await session.repository.register_node_types(
+        "<test = 'http://example.com/test'>\n"
+        "[test:strict] > nt:base\n"
+        " - * (STRING) < 'a.*'\n - * (UNDEFINED)\n - * (UNDEFINED) multiple"
+    )
+    ok = ImportedNode("/s1", "test:strict", [], {"p": make_property("abc"), "n": make_property(1)})
+    session.queue(ImportTree([ok]))
+    await session.save()
+    bad = ImportedNode("/s2", "test:strict", [], {"p": make_property("bcd")})
+    session.queue(ImportTree([bad]))
+    with pytest.raises(ConstraintViolation):
+        await session.save()
+    await session.refresh()
+    assert not await session.exists("/s2")

@@ -842,3 +842,21 @@ def test_mixins_may_be_any_iterable(registry: NodeTypeRegistry) -> None:
     eff = registry.effective("nt:unstructured", iter(["mix:title"]))
     assert registry.effective("nt:unstructured", ["mix:title"]) is eff
     assert registry.effective("nt:unstructured", iter([])) is registry.effective("nt:unstructured")
+
+
+@pytest.mark.parametrize(
+    ("primary", "mixins", "takes_all"),
+    [
+        ("nt:unstructured", [], True),
+        ("nt:unstructured", ["mix:title"], True),
+        ("nt:folder", [], False),
+        ("nt:resource", [], False),
+    ],
+)
+def test_an_effective_type_knows_whether_it_takes_any_unnamed_property_as_it_is(
+    registry: NodeTypeRegistry, primary: str, mixins: list[str], takes_all: bool
+) -> None:
+    eff = registry.effective(primary, mixins)
+    assert eff.residual_takes_all is takes_all
+    assert "jcr:primaryType" in eff.named_properties
+    assert ("jcr:title" in eff.named_properties) is ("mix:title" in mixins)
