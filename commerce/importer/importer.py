@@ -41,7 +41,6 @@ from repo_server.model.names import is_valid_name
 from repo_server.model.node import Node
 from repo_server.model.values import make_property
 from repo_server.services import ServiceRegistry
-from repo_server.session.content import ImportedNode
 from repo_server.session.operations import AddNode, ImportTree, Operation, Remove, SetProperty
 from repo_server.session.session import AllowAll, ContentSession, NodeTree
 
@@ -529,8 +528,8 @@ def _bulk(batch: Sequence[Operation]) -> list[Operation]:
 
     `ImportTree` wants that nothing else in the save touches its nodes: when another operation
     of the batch names an added node or removes an ancestor of one, the batch stays as planned.
-    The additions hand over their property maps and mixin lists (`ImportTree` fills them in):
-    the planned operations are not used again once the batch is queued.
+    The additions themselves are the items (`ImportTree` fills in their property maps): the
+    planned operations are not used again once the batch is queued.
     """
     others = [op for op in batch if type(op) is not AddNode]
     if len(others) == len(batch):
@@ -549,10 +548,10 @@ def _bulk(batch: Sequence[Operation]) -> list[Operation]:
                 if any(ancestor in removed for ancestor in P.ancestors(path)):
                     return list(batch)
     out: list[Operation] = []
-    run: list[ImportedNode] = []
+    run: list[AddNode] = []
     for op in batch:
         if type(op) is AddNode and not op.children and not op.resolved:
-            run.append(ImportedNode(op.path, op.primary, op.mixins, op.props))
+            run.append(op)  # an AddNode is an ImportTree item as it stands
             continue
         if run:
             out.append(ImportTree(run))

@@ -9,6 +9,7 @@ conflict.
 from __future__ import annotations
 
 import uuid as _uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -407,6 +408,16 @@ class _TypePlan:
         return check
 
 
+class NewNode(Protocol):
+    """An item of ImportTree: where the node goes, its types and properties (ImportTree fills
+    in the generated values)."""
+
+    path: str
+    primary: str | None
+    mixins: list[str]
+    props: dict[str, Property]
+
+
 @dataclass
 class ImportTree:
     """Add a batch of new nodes (bulk loads), parents before children.
@@ -420,7 +431,7 @@ class ImportTree:
     the same save.
     """
 
-    items: list[Any]  # repo_server.session.content.ImportedNode
+    items: Sequence[NewNode]  # ImportedNode (content.py), or AddNode operations themselves
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
         # The hot loop of bulk loads: per-type and per-property work is cached in the plans,
