@@ -20,7 +20,7 @@ from commerce import constants as C
 from commerce.importer.feed import FeedCategory, FeedProduct, FeedValue, FeedVariant
 from repo_server.model import path as P
 from repo_server.model.node import Node
-from repo_server.model.values import Property, PropertyType, make_property
+from repo_server.model.values import Property, PropertyType, make_property, new_record
 from repo_server.session.operations import AddNode, Operation, Remove, SetProperty
 from repo_server.session.session import ContentSession
 
@@ -50,7 +50,6 @@ _PLAIN: Final[dict[type, PropertyType]] = {
     Decimal: PropertyType.DECIMAL,
     bool: PropertyType.BOOLEAN,
 }
-_new_property: Final = tuple.__new__  # Property(...) without the NamedTuple's Python __new__
 _PRODUCT_TYPE: Final = make_property(C.TYPE_PRODUCT)
 _VARIANT_TYPE: Final = make_property(C.TYPE_VARIANT)
 _PRODUCT_RESOURCE_TYPE: Final = make_property(C.RT_PRODUCT)
@@ -61,9 +60,9 @@ def _property(value: Any) -> Property:
     several hundred thousand of them; the general conversion is most of the planning time)."""
     ptype = _PLAIN.get(type(value))
     if ptype is not None:
-        return _new_property(Property, (ptype, False, (value,)))
+        return new_record(Property, (ptype, False, (value,)))
     if type(value) is list and value and all(type(v) is str for v in value):
-        return _new_property(Property, (_STRING, True, tuple(value)))
+        return new_record(Property, (_STRING, True, tuple(value)))
     return make_property(value)
 
 
@@ -75,7 +74,7 @@ def _properties(properties: Mapping[str, Any]) -> tuple[dict[str, Property | Non
     for name, value in properties.items():
         kind = type(value)
         if kind in _PLAIN:  # a test and a subscript: no method call per property
-            out[name] = _new_property(Property, (_PLAIN[kind], False, (value,)))
+            out[name] = new_record(Property, (_PLAIN[kind], False, (value,)))
         elif value is None:
             out[name] = None
             removes = True

@@ -141,6 +141,12 @@ class Property(NamedTuple):
         return cls(type_, True, tuple(values))
 
 
+# `tuple.__new__(Property, (type, multiple, values))` builds a Property without the Python-level
+# `__new__` a NamedTuple has (a frame per call): for loops that make hundreds of thousands
+# (bulk loads, catalog imports). The caller guarantees the three items are well formed.
+new_record: Final = tuple.__new__
+
+
 def string(value: str) -> Property:
     return Property(PropertyType.STRING, False, (value,))
 

@@ -20,6 +20,7 @@ from repo_server.model.values import (
     blobs_of,
     convert_property,
     encode_node,
+    new_record,
 )
 from repo_server.nodetypes import check_constraints
 from repo_server.query.indexing import maintain as maintain_indexes
@@ -262,15 +263,18 @@ def flush(
                 break
         uuid = props.get(N.JCR_UUID)
         rows.append(
-            NewRow(
-                new_id,
-                pid,
-                path[cut + 1 :],
-                path,
-                sort_keys.get(path),
-                t.primary,
-                str(uuid.values[0]) if uuid is not None and uuid.values else None,
-                encode_node(t.primary, t.mixins, props),
+            new_record(
+                NewRow,
+                (
+                    new_id,
+                    pid,
+                    path[cut + 1 :],
+                    path,
+                    sort_keys.get(path),
+                    t.primary,
+                    str(uuid.values[0]) if uuid is not None and uuid.values else None,
+                    encode_node(t.primary, t.mixins, props),
+                ),
             )
         )
         if t.mixins:

@@ -21,6 +21,7 @@ from repo_server.model.values import (
     PropertyType,
     format_iso_date,
     make_property,
+    new_record,
     parse_value,
     to_string,
 )
@@ -76,11 +77,11 @@ def json_property(name: str, value: Any, hint: str | None) -> Property:
         if natural is not None:
             if natural is PropertyType.LONG and not -(2**63) <= value < 2**63:
                 raise InvalidValue(f"property {name}: {value} is out of the range of a Long")
-            return Property(natural, False, (value,))
+            return new_record(Property, (natural, False, (value,)))
     if hint:
         type_, multiple = parse_type_hint(hint)
         if type(value) is str and not multiple:  # the usual hinted member: "12.50" as Decimal
-            return Property(type_, False, (parse_value(value, type_),))
+            return new_record(Property, (type_, False, (parse_value(value, type_),)))
         items = value if isinstance(value, list) else [value]
         values = []
         for item in items:
@@ -164,7 +165,7 @@ def _node_of(
         elif natural is long_type and not -(2**63) <= value < 2**63:
             raise InvalidValue(f"property {key}: {value} is out of the range of a Long")
         else:
-            props[name] = Property(natural, False, (value,))
+            props[name] = new_record(Property, (natural, False, (value,)))
     if hinted is not None:
         for key in hinted:
             base, _, suffix = key.rpartition("@")

@@ -25,7 +25,7 @@ from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.changes import Change
 from repo_server.model.node import Node
-from repo_server.model.values import Property, PropertyType, convert_property
+from repo_server.model.values import Property, PropertyType, convert_property, new_record
 from repo_server.nodetypes import check_constraints
 from repo_server.session.tree import TNode, Tree
 
@@ -487,7 +487,7 @@ class ImportTree:
             nodes[path] = t
             parent.added[name] = None
             parents[path] = (t, plan.effective)
-            changes.append(Change("created", path))
+            changes.append(new_record(Change, ("created", path, None)))
             if plan.mandatory_children:
                 made.append(t)
             for cname, ctype in plan.autocreated_children:
