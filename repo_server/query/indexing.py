@@ -34,7 +34,7 @@ from repo_server.model.values import (
     unpack,
 )
 from repo_server.query.values import property_keys
-from repo_server.store.schema import FULLTEXT_DDL
+from repo_server.store.schema import FULLTEXT_DDL, FULLTEXT_MERGE
 
 if TYPE_CHECKING:
     from repo_server.nodetypes import NodeTypeRegistry
@@ -392,6 +392,7 @@ def _rebuild_fulltext(writer: SqlExecutor) -> None:
     # Made anew: the table's options may have changed with FULLTEXT_VERSION.
     writer.execute("DROP TABLE IF EXISTS node_fts")
     writer.execute(FULLTEXT_DDL)
+    writer.execute(FULLTEXT_MERGE)
     for batch in _stored_rows(writer, "/", "0"):
         rows = []
         for node_id, _, _, blob in batch:
