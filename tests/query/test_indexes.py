@@ -316,6 +316,10 @@ async def test_a_store_with_the_older_full_text_table_rebuilds_it_on_its_next_co
         lambda r: r.execute("SELECT name FROM sqlite_master WHERE name LIKE 'node_fts%'")
     )
     assert "node_fts_docsize" not in {t[0] for t in tables}
+    merge = await shop.store.read(
+        lambda r: r.execute("SELECT v FROM node_fts_config WHERE k = 'automerge'")
+    )
+    assert merge == [(8,)]
     assert (await search(FullTextPredicate("stale"))).total == 0
     assert paths(await search(FullTextPredicate("caps"))) == ["/content/notes/hats"]
     assert (await search(FullTextPredicate("hats"))).total == 1
