@@ -383,8 +383,8 @@ class _TypePlan:
     mandatory: tuple[str, ...]
     mandatory_children: tuple[str, ...]
     autocreated_children: tuple[tuple[str, str | None], ...]
-    takes_all: bool  # effective.residual_takes_all
-    named: frozenset[str]  # effective.named_properties
+    takes_all: bool  # effective.residual_takes_all and .named_properties, copied here:
+    named: frozenset[str]  # the hot loop reads them once per node
     # property name -> (type, multiple, stored type, definition with value constraints or None)
     checks: dict[str, tuple[PropertyType, bool, PropertyType, Any]] = field(default_factory=dict)
 
