@@ -11,7 +11,7 @@ import hashlib
 import math
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -505,17 +505,38 @@ _NATIVE: Final = frozenset(
 _PACKER: Final = msgpack.Packer(use_bin_type=True)
 
 
+_REFERENCING: Final = frozenset(
+    {PropertyType.BINARY, PropertyType.REFERENCE, PropertyType.WEAKREFERENCE}
+)
+
+
 def _encoded(
-    props: Mapping[str, Property], primary: str | None = None, mixins: Sequence[str] = ()
-) -> bytes:
+    props: Mapping[str, Property],
+    primary: str | None = None,
+    mixins: Sequence[str] = (),
+    text: list[str] | None = None,
+    not_text: Collection[str] = (),
+) -> tuple[bytes, bool]:
+    """The msgpack blob, and whether a value is BINARY or a reference; with `text`, the
+    STRING values of properties not named in `not_text` are appended to it in the same pass
+    (a commit's full-text rows: one walk over a new node's properties instead of three)."""
     out: dict[str, list[Any]] = {}
     if primary is not None:
         out["jcr:primaryType"] = [PropertyType.NAME, False, primary]
         if mixins:
             out["jcr:mixinTypes"] = [PropertyType.NAME, True, list(mixins)]
+    string = PropertyType.STRING
     decimal = PropertyType.DECIMAL
+    referencing = False
     for key, (t, multiple, values) in props.items():
         # IntEnum members pack as their int (msgpack's non-strict mode packs int subclasses).
+        if t is string:
+            out[key] = [t, True, list(values)] if multiple else [t, False, values[0]]
+            if text is not None and key not in not_text:
+                text.extend(values)  # type: ignore[arg-type]  # STRING values are str
+            continue
+        if t in _REFERENCING:
+            referencing = True
         if multiple:
             out[key] = [
                 t,
@@ -528,17 +549,29 @@ def _encoded(
             out[key] = [t, False, format(values[0], "f")]
         else:
             out[key] = [t, False, _encode_value(values[0], t)]
-    return _PACKER.pack(out)  # type: ignore[no-any-return]  # untyped lib
+    return _PACKER.pack(out), referencing
 
 
 def encode_properties(props: Mapping[str, Property]) -> bytes:
-    return _encoded(props)
+    return _encoded(props)[0]
 
 
 def encode_node(primary: str, mixins: Sequence[str], props: Mapping[str, Property]) -> bytes:
     """A node's stored property blob: its type properties (see `type_properties`), then the
     rest, in one pass and without an intermediate dict of Properties."""
-    return _encoded(props, primary, mixins)
+    return _encoded(props, primary, mixins)[0]
+
+
+def encode_new_node(
+    primary: str,
+    mixins: Sequence[str],
+    props: Mapping[str, Property],
+    text: list[str],
+    not_text: Collection[str],
+) -> tuple[bytes, bool]:
+    """`encode_node` for a commit's new nodes: also appends the node's STRING values (but
+    those of `not_text`) to `text`, and says whether any value is BINARY or a reference."""
+    return _encoded(props, primary, mixins, text, not_text)
 
 
 def decode_properties(blob: bytes) -> dict[str, Property]:

@@ -52,7 +52,7 @@ _IDS_PER_STATEMENT: Final = 500
 # Properties never searched by text: identifiers, user ids, resource types and templates (a
 # search for "admin" or "product" should not find every node created by admin or rendered as
 # a product), and security internals.
-_NOT_TEXT: Final = frozenset(
+NOT_TEXT: Final = frozenset(
     {
         N.JCR_UUID,
         "jcr:createdBy",
@@ -222,7 +222,7 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
 def fulltext(props: Mapping[str, Property]) -> str:
     """The searchable text of a node: the values of its STRING properties, one per line."""
     string = PropertyType.STRING
-    excluded = _NOT_TEXT
+    excluded = NOT_TEXT
     texts: list[str] = [
         value  # type: ignore[misc]  # STRING values are str
         for name, (type_, _, values) in props.items()
@@ -427,8 +427,12 @@ def maintain(
     writer: IndexWriter,
     registry: NodeTypeRegistry | None,
     gone_ids: Sequence[int],
+    new_texts: Mapping[int, str] | None = None,
 ) -> None:
     """Bring property and full-text indexes up to date with this commit (see the module doc).
+
+    `new_texts`: the full text of new nodes by id where the caller made it already (the
+    commit does, with their rows); a new node missing from it has no text.
 
     Raises ConstraintViolation when a unique index would hold a value twice.
     """
@@ -453,11 +457,12 @@ def maintain(
             entries.extend(
                 _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
             )
-        text = fulltext(full)
         if t.new:
+            text = new_texts.get(t.id, "") if new_texts is not None else fulltext(full)
             if text:
                 text_rows.append((t.id, text))
             continue
+        text = fulltext(full)
         stale.append(t.id)
         if t.base is None or fulltext(t.base.properties) != text:
             _delete_fulltext(writer, [t.id])

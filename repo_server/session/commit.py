@@ -19,10 +19,12 @@ from repo_server.model.values import (
     PropertyType,
     blobs_of,
     convert_property,
+    encode_new_node,
     encode_node,
     new_record,
 )
 from repo_server.nodetypes import check_constraints
+from repo_server.query.indexing import NOT_TEXT
 from repo_server.query.indexing import maintain as maintain_indexes
 from repo_server.session.tree import TNode, Tree
 from repo_server.store.base import NewRow, StoreWriter
@@ -142,11 +144,6 @@ def _depth(t: TNode) -> int:
     return t.path.count("/")
 
 
-_SCANNED: Final = frozenset(
-    {PropertyType.BINARY, PropertyType.REFERENCE, PropertyType.WEAKREFERENCE}
-)
-
-
 def _blobs(props: dict[str, Property]) -> list[tuple[str, bytes]]:
     return [(b.sha256, b.data) for b in blobs_of(props) if b.data is not None]
 
@@ -238,11 +235,13 @@ def flush(
             keyed_parents.add(t.path)
             for index, kid in enumerate(kids):
                 sort_keys[kid.path] = (index + 1) * SORT_GAP
-    # One pass over each new node (a bulk load makes 100,000 of them): the row, and the
-    # references and large binaries of the few nodes that have any.
+    # One pass over each new node (a bulk load makes 100,000 of them): the row and its
+    # full-text row from one walk over the properties, and the references and large
+    # binaries of the few nodes that have any.
     rows: list[NewRow] = []
     blobs: list[tuple[str, bytes]] = []
     refs_of: dict[int, list[tuple[str, str, bool]]] = {}
+    texts: dict[int, str] = {}  # the full-text rows of new nodes, made with their blobs
     mixins: list[tuple[int, str]] = []
     for t in new_nodes:
         new_id = t.id
@@ -254,13 +253,15 @@ def flush(
         if pid is None:
             pid = parent_id_of(path)
         props = t.props
-        for prop in props.values():
-            if prop.type in _SCANNED:
-                refs = _refs(props)
-                if refs:
-                    refs_of[new_id] = refs
-                blobs.extend(_blobs(props))
-                break
+        text: list[str] = []
+        blob, referencing = encode_new_node(t.primary, t.mixins, props, text, NOT_TEXT)
+        if text:
+            texts[new_id] = "\n".join(text)
+        if referencing:
+            refs = _refs(props)
+            if refs:
+                refs_of[new_id] = refs
+            blobs.extend(_blobs(props))
         uuid = props.get(N.JCR_UUID)
         rows.append(
             new_record(
@@ -273,7 +274,7 @@ def flush(
                     sort_keys.get(path),
                     t.primary,
                     str(uuid.values[0]) if uuid is not None and uuid.values else None,
-                    encode_node(t.primary, t.mixins, props),
+                    blob,
                 ),
             )
         )
@@ -377,7 +378,7 @@ def flush(
 
     # 7. Property and full-text indexes (issue 7): entries of added/changed/removed/moved
     # nodes, and a rebuild of any index whose /oak:index definition changed.
-    maintain_indexes(tree, writer, registry, gone_ids)
+    maintain_indexes(tree, writer, registry, gone_ids, texts)
 
     # 8. The journal entry; its revision is the one every written row carries.
     rev = writer.append_journal(user_id, tree.changes, committed_at)

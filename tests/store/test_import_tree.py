@@ -8,6 +8,7 @@ import pytest
 
 from repo_server.errors import ConstraintViolation, NodeExists, ProtectedItem
 from repo_server.model.values import PropertyType, make_property
+from repo_server.query.indexing import fulltext
 from repo_server.session.content import ImportedNode, parse_document
 from repo_server.session.operations import ImportTree
 from repo_server.session.session import ContentSession
@@ -162,3 +163,31 @@ async def test_constrained_residual_definitions_are_checked_per_property(
         await session.save()
     await session.refresh()
     assert not await session.exists("/s2")
+
+
+async def test_a_new_nodes_full_text_row_is_what_the_index_would_make_of_it(
+    session: ContentSession,
+) -> None:
+    # The commit makes new nodes' full-text rows in the same pass as their blobs; it must be
+    # the text `fulltext` gives for the stored node (updates and rebuilds use that one).
+    doc = {
+        "jcr:primaryType": "nt:unstructured",
+        "sling:resourceType": "shop/product",
+        "jcr:title": "Red hat",
+        "tags": ["wool", "winter"],
+        "size": 3,
+        "when": "2026-01-02T03:04:05.000Z",
+        "when@TypeHint": "Date",
+        "child": {"jcr:primaryType": "nt:unstructured", "note": "lined"},
+    }
+    queue(session, doc, "/ft")
+    await session.save()
+    for path, expected in (("/ft", "Red hat\nwool\nwinter"), ("/ft/child", "lined")):
+        node = await session.node(path)
+
+        def text_row(r: Any, node_id: int = node.id) -> list[tuple[object, ...]]:
+            return r.execute("SELECT text FROM node_fts WHERE rowid = ?", (node_id,))  # type: ignore[no-any-return]
+
+        rows = await session.repository.store.read(text_row)
+        assert rows == [(expected,)]
+        assert fulltext(node.properties) == expected
