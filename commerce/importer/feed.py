@@ -260,20 +260,18 @@ def _kind(value: Any) -> str:
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,150}\Z")
 _SCALARS: Final = frozenset({str, bool, int, float})
 _MISSING: Final = object()
-# Free property keys seen before, and whether they may be property names (feeds repeat a few);
-# `_FIT_KEYS` holds those that may, for a membership test where a call would cost more.
-_KEY_OK: dict[str, bool] = {}
+# Free property keys found fit to be property names before (feeds repeat a few): callers test
+# membership first, which costs less than a call; an unfit key is checked again each time (it
+# sends its item to the checked path, which reports it).
 _FIT_KEYS: set[str] = set()
 
 
 def _property_key_ok(key: str) -> bool:
-    ok = _KEY_OK.get(key)
-    if ok is None:
-        ok = is_valid_name(key) and not key.startswith("jcr:primary") and key != "jcr:mixinTypes"
-        if len(_KEY_OK) < 10_000:
-            _KEY_OK[key] = ok
-            if ok:
-                _FIT_KEYS.add(key)
+    if key in _FIT_KEYS:
+        return True
+    ok = is_valid_name(key) and not key.startswith("jcr:primary") and key != "jcr:mixinTypes"
+    if ok and len(_FIT_KEYS) < 10_000:
+        _FIT_KEYS.add(key)
     return ok
 
 
@@ -307,35 +305,25 @@ def _plain_amount(value: Any) -> Decimal | None:
     return amount if amount.is_finite() and amount >= 0 else None
 
 
+_TEXTS: Final = (("title", "jcr:title"), ("description", "jcr:description"))
+
+
 def _common_plain(item: Mapping[str, Any]) -> dict[str, FeedValue] | None:
     """`_common` for an item whose every value is plainly right (nearly all of them): the
     same properties in the same order, or None to take the checked path."""
     # `key in item` then `item[key]` rather than `item.get(key)`: most keys are absent from
     # most items, and a membership test costs less than a method call.
     props: dict[str, FeedValue] = {}
-    if "title" in item:
-        value = item["title"]
-        if value is not None and value != "":
-            if type(value) is not str:
-                return None
-            props["jcr:title"] = value
-    if "description" in item:
-        value = item["description"]
-        if value is not None and value != "":
-            if type(value) is not str:
-                return None
-            props["jcr:description"] = value
+    for key, name in _TEXTS:
+        if key in item:
+            value = item[key]
+            if value is not None and value != "":
+                if type(value) is not str:
+                    return None
+                props[name] = value
     if "price" in item:
         value = item["price"]
-        if type(value) is str and value:  # `_plain_amount` inlined for the usual shape
-            try:
-                amount = Decimal(value.strip())
-            except InvalidOperation:
-                return None
-            if not (amount.is_finite() and amount >= 0):
-                return None
-            props["price"] = amount
-        elif value is not None and value != "":
+        if value is not None and value != "":
             found = _plain_amount(value)
             if found is None:
                 return None
