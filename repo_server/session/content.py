@@ -159,13 +159,20 @@ def _node_of(
                 hinted = []
             hinted.append(key)
             continue
+        # `json_property`'s own fast path for plain scalars, inlined (a call per member).
         natural = natural_of.get(kind)
-        if natural is None:
-            props[name] = json_property(key, value, None)
-        elif natural is long_type and not -(2**63) <= value < 2**63:
-            raise InvalidValue(f"property {key}: {value} is out of the range of a Long")
-        else:
-            props[name] = new_record(Property, (natural, False, (value,)))
+        try:
+            if natural is None:
+                props[name] = json_property(key, value, None)
+            elif natural is long_type and not -(2**63) <= value < 2**63:
+                raise InvalidValue(f"property {key}: {value} is out of the range of a Long")
+            else:
+                props[name] = new_record(Property, (natural, False, (value,)))
+        except InvalidValue:
+            # A value that is only right with its type hint (10**30 as a Double): the
+            # hinted pass below makes it; without a hint it is wrong.
+            if f"{key}@TypeHint" not in obj:
+                raise
     if hinted is not None:
         for key in hinted:
             base, _, suffix = key.rpartition("@")

@@ -180,6 +180,25 @@ def test_a_type_hint_without_a_value_is_refused() -> None:
         parse({"orphan@TypeHint": "Long"})
 
 
+@pytest.mark.parametrize("hint_first", [False, True])
+def test_a_value_right_only_with_its_hint_is_taken_with_the_hint(hint_first: bool) -> None:
+    # Neither is a plain JSON value (a Long too large, a mixed array), but both are fine with
+    # their hints, whichever member comes first.
+    members = [
+        ("big", 10**30),
+        ("big@TypeHint", "Double"),
+        ("v", [1, "a"]),
+        ("v@TypeHint", "String[]"),
+    ]
+    if hint_first:
+        members = [members[1], members[0], members[3], members[2]]
+    props = parse(dict(members))["/content/x"].props
+    assert props["big"] == Property(PropertyType.DOUBLE, False, (1e30,))
+    assert props["v"] == Property(PropertyType.STRING, True, ("1", "a"))
+    with pytest.raises(InvalidValue, match="range of a Long"):
+        parse({"big": 10**30})
+
+
 def test_an_invalid_member_name_is_refused_naming_it() -> None:
     with pytest.raises(InvalidName, match=r"bad\|name"):
         parse({"bad|name": "x"})
