@@ -525,12 +525,12 @@ def _encoded(
         out["jcr:primaryType"] = [PropertyType.NAME, False, primary]
         if mixins:
             out["jcr:mixinTypes"] = [PropertyType.NAME, True, list(mixins)]
-    string = PropertyType.STRING
+    string_type = PropertyType.STRING  # (`string` names this module's constructor)
     decimal = PropertyType.DECIMAL
     referencing = False
     for key, (t, multiple, values) in props.items():
         # IntEnum members pack as their int (msgpack's non-strict mode packs int subclasses).
-        if t is string:
+        if t is string_type:
             out[key] = [t, True, list(values)] if multiple else [t, False, values[0]]
             if text is not None and key not in not_text:
                 text.extend(values)  # type: ignore[arg-type]  # STRING values are str

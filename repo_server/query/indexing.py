@@ -44,7 +44,7 @@ INDEX_ROOT: Final = "/oak:index"
 INDEX_TYPE: Final = "oak:QueryIndexDefinition"
 META_KEY: Final = "query.indexes"
 # Bumped when the full-text table or its text changes: stores written before rebuild it.
-# fulltext/2: the table without its document-size table (columnsize=0).
+# fulltext/2: the table without its document-size table (columnsize=0), automerge 8.
 FULLTEXT_VERSION: Final = "fulltext/2"
 BATCH: Final = 1000
 _ROWS_PER_INSERT: Final = 300  # 3 variables a row, under SQLite's old 999-variable ceiling
@@ -220,7 +220,10 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
 
 
 def fulltext(props: Mapping[str, Property]) -> str:
-    """The searchable text of a node: the values of its STRING properties, one per line."""
+    """The searchable text of a node: the values of its STRING properties, one per line.
+
+    The commit makes the same text for new nodes while encoding them (`encode_new_node` with
+    NOT_TEXT, one walk for both); tests/store/test_import_tree.py holds the two together."""
     string = PropertyType.STRING
     excluded = NOT_TEXT
     texts: list[str] = [
