@@ -324,3 +324,39 @@ async def test_writes_are_serialised(store: SQLiteNodeStore) -> None:
     await asyncio.gather(*(insert(store, f"/p{i}") for i in range(20)))
     entries = await store.journal(0)
     assert [e.revision for e in entries] == list(range(1, 21))
+
+
+# --- WAL checkpoints --------------------------------------------------------------------------
+
+
+def _checkpointed_paths(path: str) -> set[str]:
+    """The node paths in the database file itself: `immutable` reads skip the WAL."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'node'").fetchall():
+            return set()  # even the schema is still in the WAL
+        return {r[0] for r in conn.execute("SELECT path FROM node")}
+    finally:
+        conn.close()
+
+
+async def test_the_wal_is_checkpointed_in_the_background(store: SQLiteNodeStore) -> None:
+    # The writer's own automatic checkpoint is only a backstop far beyond a few megabytes.
+    assert await store.write(lambda w: w.execute("PRAGMA wal_autocheckpoint")) == [(65_536,)]
+    big = "x" * 100_000
+    paths = [f"/n{i}" for i in range(60)]  # about 6 MB of WAL, past CHECKPOINT_BYTES
+    for path in paths:
+        await insert(store, path, props={"text": big})
+    for _ in range(200):
+        if store.checkpoints:
+            break
+        await asyncio.sleep(0.02)
+    assert store.checkpoints >= 1
+    assert {"/n0", "/n30"} <= _checkpointed_paths(store.path)
+
+
+async def test_small_writes_leave_the_wal_alone(store: SQLiteNodeStore) -> None:
+    await insert(store, "/a", "/a/b")
+    assert store.checkpoints == 0
+    assert "/a" not in _checkpointed_paths(store.path)
+    assert (await store.get_node("/a/b")) is not None
