@@ -26,15 +26,14 @@ from typing import TYPE_CHECKING, Final, Protocol, cast
 from repo_server.errors import ConstraintViolation
 from repo_server.model import names as N
 from repo_server.model import path as P
+from repo_server.model.text import node_text
 from repo_server.model.values import (
     Property,
-    PropertyType,
     decode_properties,
     pack,
     unpack,
 )
 from repo_server.query.values import property_keys
-from repo_server.store.schema import FULLTEXT_DDL, FULLTEXT_MERGE
 
 if TYPE_CHECKING:
     from repo_server.nodetypes import NodeTypeRegistry
@@ -43,31 +42,14 @@ if TYPE_CHECKING:
 INDEX_ROOT: Final = "/oak:index"
 INDEX_TYPE: Final = "oak:QueryIndexDefinition"
 META_KEY: Final = "query.indexes"
-# Bumped when the full-text table or its text changes: stores written before rebuild it.
+# Bumped when the text of nodes changes (repo_server.model.text) or the table's options do:
+# stores written before rebuild it on their next commit. (The store itself makes anew a
+# table of an older layout when it opens: schema.FULLTEXT_DDL.)
 # fulltext/2: the table without its document-size table (columnsize=0), automerge 8.
 FULLTEXT_VERSION: Final = "fulltext/2"
 BATCH: Final = 1000
 _ROWS_PER_INSERT: Final = 300  # 3 variables a row, under SQLite's old 999-variable ceiling
 _IDS_PER_STATEMENT: Final = 500
-# Properties never searched by text: identifiers, user ids, resource types and templates (a
-# search for "admin" or "product" should not find every node created by admin or rendered as
-# a product), and security internals.
-NOT_TEXT: Final = frozenset(
-    {
-        N.JCR_UUID,
-        "jcr:createdBy",
-        "jcr:lastModifiedBy",
-        "cq:lastModifiedBy",
-        "jcr:mimeType",
-        "jcr:encoding",
-        N.SLING_RESOURCE_TYPE,
-        "sling:resourceSuperType",
-        "cq:template",
-        "rep:password",
-        "rep:authorizableId",
-        "rep:principalName",
-    }
-)
 
 
 class SqlExecutor(Protocol):
@@ -82,6 +64,10 @@ class IndexWriter(SqlExecutor, Protocol):
     def set_meta(self, key: str, value: bytes) -> None: ...
 
     def meta(self, key: str) -> bytes | None: ...
+
+    def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None: ...
+
+    def rebuild_fulltext(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,19 +206,8 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
 
 
 def fulltext(props: Mapping[str, Property]) -> str:
-    """The searchable text of a node: the values of its STRING properties, one per line.
-
-    The commit makes the same text for new nodes while encoding them (`encode_new_node` with
-    NOT_TEXT, one walk for both); tests/store/test_import_tree.py holds the two together."""
-    string = PropertyType.STRING
-    excluded = NOT_TEXT
-    texts: list[str] = [
-        value  # type: ignore[misc]  # STRING values are str
-        for name, (type_, _, values) in props.items()
-        if type_ is string and name not in excluded
-        for value in values
-    ]
-    return "\n".join(texts)
+    """The searchable text of a node (`repo_server.model.text.node_text`)."""
+    return node_text(props)
 
 
 # --- writing rows -----------------------------------------------------------------------------
@@ -243,14 +218,6 @@ def _insert_entries(writer: SqlExecutor, rows: Sequence[tuple[str, bytes, int]])
             "INSERT OR IGNORE INTO prop_index (index_name, value, node_id) VALUES "
             + ",".join(["(?, ?, ?)"] * len(chunk)),
             [x for row in chunk for x in row],
-        )
-
-
-def _delete_fulltext(writer: SqlExecutor, ids: Sequence[int]) -> None:
-    for start in range(0, len(ids), _IDS_PER_STATEMENT):
-        chunk = ids[start : start + _IDS_PER_STATEMENT]
-        writer.execute(
-            f"DELETE FROM node_fts WHERE rowid IN ({','.join('?' * len(chunk))})", list(chunk)
         )
 
 
@@ -391,25 +358,17 @@ def _reindex(
                 _check_unique(writer, index, (r[1] for r in rows))
 
 
-def _rebuild_fulltext(writer: SqlExecutor) -> None:
-    # Made anew: the table's options may have changed with FULLTEXT_VERSION.
-    writer.execute("DROP TABLE IF EXISTS node_fts")
-    writer.execute(FULLTEXT_DDL)
-    writer.execute(FULLTEXT_MERGE)
-    for batch in _stored_rows(writer, "/", "0"):
-        rows = []
-        for node_id, _, _, blob in batch:
-            text = fulltext(decode_properties(blob))
-            if text:
-                rows.append((node_id, text))
-        _insert_fulltext(writer, rows)
+def _recorded(writer: IndexWriter) -> dict[str, str]:
+    raw = writer.meta(META_KEY)
+    return unpack(raw) if raw is not None else {}
 
 
 def _refresh(
-    writer: IndexWriter, defs: Sequence[IndexDefinition], registry: NodeTypeRegistry | None
+    writer: IndexWriter,
+    defs: Sequence[IndexDefinition],
+    registry: NodeTypeRegistry | None,
+    recorded: dict[str, str],
 ) -> None:
-    raw = writer.meta(META_KEY)
-    recorded: dict[str, str] = unpack(raw) if raw is not None else {}
     current = {d.name: d.fingerprint for d in defs}
     current[FULLTEXT_VERSION] = FULLTEXT_VERSION
     if recorded == current:
@@ -420,8 +379,6 @@ def _refresh(
     for index in defs:
         if recorded.get(index.name) != index.fingerprint:
             _reindex(writer, index, registry)
-    if FULLTEXT_VERSION not in recorded:
-        _rebuild_fulltext(writer)
     writer.set_meta(META_KEY, pack(current))
 
 
@@ -429,22 +386,31 @@ def maintain(
     tree: Tree,
     writer: IndexWriter,
     registry: NodeTypeRegistry | None,
-    gone_ids: Sequence[int],
+    gone_texts: Sequence[tuple[int, str]] = (),
     new_texts: Mapping[int, str] | None = None,
 ) -> None:
     """Bring property and full-text indexes up to date with this commit (see the module doc).
 
-    `new_texts`: the full text of new nodes by id where the caller made it already (the
-    commit does, with their rows); a new node missing from it has no text.
+    `gone_texts`: (id, text) of the removed nodes that had text (the store's subtree deletes
+    return them). `new_texts`: the full text of new nodes by id where the caller made it
+    already (the commit does, with their rows); a new node missing from it has no text.
 
     Raises ConstraintViolation when a unique index would hold a value twice.
     """
     defs = load_definitions(writer)
-    if gone_ids:
-        _delete_fulltext(writer, gone_ids)  # prop_index rows went with the node rows
+    recorded = _recorded(writer)
+    # A store without this version's full-text index makes it anew from the rows as they
+    # stand, this commit's included; the loop below then has no text to add or remove.
+    # (Removed nodes took their property index rows with them in the store.)
+    text_done = FULLTEXT_VERSION not in recorded
+    if text_done:
+        writer.rebuild_fulltext()
+    else:
+        writer.delete_fulltext(gone_texts)
     entries: list[tuple[str, bytes, int]] = []
     stale: list[int] = []
     text_rows: list[tuple[int, str]] = []
+    old_texts: list[tuple[int, str]] = []
     moved = []
     by_property = _by_property(defs)
     indexed = by_property.keys()
@@ -461,21 +427,26 @@ def maintain(
                 _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
             )
         if t.new:
-            text = new_texts.get(t.id, "") if new_texts is not None else fulltext(full)
-            if text:
-                text_rows.append((t.id, text))
+            if not text_done:
+                text = new_texts.get(t.id, "") if new_texts is not None else fulltext(full)
+                if text:
+                    text_rows.append((t.id, text))
             continue
-        text = fulltext(full)
         stale.append(t.id)
-        if t.base is None or fulltext(t.base.properties) != text:
-            _delete_fulltext(writer, [t.id])
-            if text:
-                text_rows.append((t.id, text))
+        if not text_done:
+            text = fulltext(full)
+            old = fulltext(t.base.properties) if t.base is not None else ""
+            if old != text:
+                if old:  # the index keeps no text: a row is deleted with what it was made of
+                    old_texts.append((t.id, old))
+                if text:
+                    text_rows.append((t.id, text))
         if t.moved:
             moved.append(t.path)
     if stale:
         writer.delete_index_entries(stale)
     _insert_entries(writer, entries)
+    writer.delete_fulltext(old_texts)
     _insert_fulltext(writer, text_rows)
     restricted = [d for d in defs if d.is_path_restricted]
     if restricted and moved:
@@ -483,7 +454,7 @@ def maintain(
     for index in defs:
         if index.unique:
             _check_unique(writer, index, (e[1] for e in entries if e[0] == index.name))
-    _refresh(writer, defs, registry)
+    _refresh(writer, defs, registry, recorded)
 
 
 def _reevaluate_moved(

@@ -14,6 +14,7 @@ from repo_server.errors import ConstraintViolation, ReferentialIntegrity
 from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.changes import Change
+from repo_server.model.text import NOT_TEXT
 from repo_server.model.values import (
     Property,
     PropertyType,
@@ -24,7 +25,6 @@ from repo_server.model.values import (
     new_record,
 )
 from repo_server.nodetypes import check_constraints
-from repo_server.query.indexing import NOT_TEXT
 from repo_server.query.indexing import maintain as maintain_indexes
 from repo_server.session.tree import TNode, Tree
 from repo_server.store.base import NewRow, StoreWriter
@@ -204,11 +204,14 @@ def flush(
     # 2. Deletions (by id: the store finds where each node is now).
     gone_uuids: set[str] = set()
     gone_ids: list[int] = []
+    gone_texts: list[tuple[int, str]] = []
     for node_id, _ in tree.deleted:
-        for gid, guuid in writer.delete_subtree(node_id):
+        for gid, guuid, gtext in writer.delete_subtree(node_id):
             gone_ids.append(gid)
             if guuid is not None:
                 gone_uuids.add(guuid)
+            if gtext:
+                gone_texts.append((gid, gtext))
     if gone_ids:
         writer.delete_references_from(gone_ids)
 
@@ -378,7 +381,7 @@ def flush(
 
     # 7. Property and full-text indexes (issue 7): entries of added/changed/removed/moved
     # nodes, and a rebuild of any index whose /oak:index definition changed.
-    maintain_indexes(tree, writer, registry, gone_ids, texts)
+    maintain_indexes(tree, writer, registry, gone_texts, texts)
 
     # 8. The journal entry; its revision is the one every written row carries.
     rev = writer.append_journal(user_id, tree.changes, committed_at)

@@ -33,6 +33,14 @@ class NewRow(NamedTuple):
     props: bytes
 
 
+class GoneNode(NamedTuple):
+    """A node a subtree delete removed: its id, uuid and searchable text ("" for none)."""
+
+    id: int
+    uuid: str | None
+    text: str
+
+
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     revision: int
@@ -108,8 +116,9 @@ class StoreWriter(StoreReader, Protocol):
     ) -> None:
         """Move the node and rewrite the paths of its whole subtree (one UPDATE)."""
 
-    def delete_subtree(self, node_id: int) -> list[tuple[int, str | None]]:
-        """Delete the node and its descendants; returns their (id, uuid)."""
+    def delete_subtree(self, node_id: int) -> list[GoneNode]:
+        """Delete the node and its descendants; returns what the commit's index and
+        reference work needs of them."""
 
     def max_sort_key(self, parent_id: int) -> int | None: ...
 
@@ -130,6 +139,12 @@ class StoreWriter(StoreReader, Protocol):
     def delete_index_entries(self, node_ids: Sequence[int]) -> None: ...
 
     def clear_index(self, index_name: str) -> None: ...
+
+    def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Remove full-text rows, each given as (node id, the text it was indexed with)."""
+
+    def rebuild_fulltext(self) -> None:
+        """Make the full-text index anew from the stored nodes."""
 
     def append_journal(self, user_id: str, changes: Sequence[Change], committed_at: int) -> int:
         """Record a committed change set; returns its revision (the next head revision)."""

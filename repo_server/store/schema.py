@@ -48,12 +48,25 @@ CREATE TABLE IF NOT EXISTS namespace (prefix TEXT PRIMARY KEY, uri TEXT UNIQUE N
 CREATE TABLE IF NOT EXISTS node_type (name TEXT PRIMARY KEY, cnd TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
+# The full-text index `node_fts` (issue 7): rowid = node id, `text` = the node's STRING
+# property values (repo_server.model.text). It keeps no copy of the text: its content is the
+# view `node_text`, which makes the text from the node's property blob with the SQL function
+# `repo_text` that the store registers on each of its connections; FTS5 reads it only for
+# `snippet()` excerpts. Storing a second copy of every node's text cost a third of the
+# index's work on a bulk load (docs/PERFORMANCE.md). The price: a row is deleted with the
+# text it was indexed with (the 'delete' command), which the store makes from the blob when
+# it deletes nodes and the commit has from the node's previous state when it changes one.
 # columnsize=0: no per-document size table (only bm25 ranking reads it, and the query engine
 # does not rank); it is a fifth of the cost of indexing a bulk load's text.
+TEXT_FUNCTION: Final = "repo_text"
+FULLTEXT_VIEW_DDL: Final = f"""
+CREATE VIEW IF NOT EXISTS node_text AS SELECT id, {TEXT_FUNCTION}(props) AS text FROM node
+"""
 FULLTEXT_DDL: Final = """
 CREATE VIRTUAL TABLE IF NOT EXISTS node_fts USING fts5(
-  text, tokenize = 'unicode61 remove_diacritics 2', columnsize = 0
-);
+  text, content = 'node_text', content_rowid = 'id',
+  tokenize = 'unicode61 remove_diacritics 2', columnsize = 0
+)
 """
 # FTS5 merges a level's segments once `automerge` of them exist (default 4). 8, like the merge
 # factor of Lucene's tiered policy (10), rewrites each entry fewer times as commits add
@@ -61,7 +74,4 @@ CREATE VIRTUAL TABLE IF NOT EXISTS node_fts USING fts5(
 # segments a level for a query to read. Set when the table is made (indexing rebuilds it on
 # a store's first commit and whenever FULLTEXT_VERSION changes).
 FULLTEXT_MERGE: Final = "INSERT INTO node_fts (node_fts, rank) VALUES ('automerge', 8)"
-DDL: Final = _TABLES + FULLTEXT_DDL
-# node_fts: rowid = node id, `text` = the node's STRING property values (issue 7). Kept with
-# its content (not contentless) so a row can be deleted by id and `snippet()` builds excerpts;
-# repo_server.query.indexing maintains it in the commit and rebuilds it when it is missing.
+DDL: Final = _TABLES + FULLTEXT_VIEW_DDL + ";\n" + FULLTEXT_DDL + ";\n"

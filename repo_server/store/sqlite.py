@@ -23,9 +23,17 @@ from repo_server.errors import NodeExists, RepoError, StoreUnavailable
 from repo_server.model import names
 from repo_server.model.changes import Change
 from repo_server.model.node import Node
-from repo_server.model.values import decode_properties, pack, unpack
-from repo_server.store.base import CommitListener, JournalEntry, NewRow
-from repo_server.store.schema import DDL, SCHEMA_VERSION
+from repo_server.model.text import stored_text
+from repo_server.model.values import decode_properties, new_record, pack, unpack
+from repo_server.store.base import CommitListener, GoneNode, JournalEntry, NewRow
+from repo_server.store.schema import (
+    DDL,
+    FULLTEXT_DDL,
+    FULLTEXT_MERGE,
+    FULLTEXT_VIEW_DDL,
+    SCHEMA_VERSION,
+    TEXT_FUNCTION,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -307,15 +315,20 @@ class _Writer(_Reader):
         )
         self.structural = True
 
-    def delete_subtree(self, node_id: int) -> list[tuple[int, str | None]]:
-        row = self.conn.execute("SELECT path, uuid FROM node WHERE id = ?", (node_id,)).fetchone()
+    def delete_subtree(self, node_id: int) -> list[GoneNode]:
+        row = self.conn.execute("SELECT path FROM node WHERE id = ?", (node_id,)).fetchone()
         if row is None:
             return []
         low, high = _range(row[0])
-        gone: list[tuple[int, str | None]] = [(node_id, row[1])]
-        gone.extend(
-            self.conn.execute("SELECT id, uuid FROM node WHERE path >= ? AND path < ?", (low, high))
-        )
+        # The text of each: the full-text index keeps none, and deletes a row with the text
+        # it was made of (indexing.maintain does, with the rest of the commit's index work).
+        gone = [
+            new_record(GoneNode, (gid, guuid, stored_text(blob)))
+            for gid, guuid, blob in self.conn.execute(
+                "SELECT id, uuid, props FROM node WHERE id = ? OR (path >= ? AND path < ?)",
+                (node_id, low, high),
+            )
+        ]
         ids = [(g[0],) for g in gone]
         self.conn.executemany("DELETE FROM node_mixin WHERE node_id = ?", ids)
         self.conn.executemany("DELETE FROM prop_index WHERE node_id = ?", ids)
@@ -368,6 +381,27 @@ class _Writer(_Reader):
 
     def clear_index(self, index_name: str) -> None:
         self.conn.execute("DELETE FROM prop_index WHERE index_name = ?", (index_name,))
+
+    def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Remove full-text rows, each given as (node id, the text it was indexed with)."""
+        for start in range(0, len(rows), _SQL_VARS // 2):
+            chunk = rows[start : start + _SQL_VARS // 2]
+            self.conn.execute(
+                "INSERT INTO node_fts (node_fts, rowid, text) VALUES "
+                + ",".join(["('delete', ?, ?)"] * len(chunk)),
+                [x for row in chunk for x in row],
+            )
+
+    def rebuild_fulltext(self) -> None:
+        """Make the full-text index anew from the stored nodes (a new store, a store written
+        with an older layout, or changed text rules)."""
+        self.conn.execute("DROP TABLE IF EXISTS node_fts")
+        self.conn.execute(FULLTEXT_VIEW_DDL)
+        self.conn.execute(FULLTEXT_DDL)
+        self.conn.execute(FULLTEXT_MERGE)
+        self.conn.execute(
+            "INSERT INTO node_fts (rowid, text) SELECT id, text FROM node_text WHERE text != ''"
+        )
 
     def next_revision(self) -> int:
         return self.head_revision() + 1
@@ -423,6 +457,7 @@ class SQLiteNodeStore:
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA cache_size = -65536")
         await conn.execute("PRAGMA temp_store = MEMORY")
+        await conn.create_function(TEXT_FUNCTION, 1, stored_text, deterministic=True)
         return conn
 
     async def open(self) -> None:
@@ -440,6 +475,7 @@ class SQLiteNodeStore:
             self._inline.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             self._inline.execute("PRAGMA query_only = 1")
             self._inline.execute("PRAGMA cache_size = -65536")
+            self._inline.create_function(TEXT_FUNCTION, 1, stored_text, deterministic=True)
             for _ in range(self._reader_count):
                 conn = await self._connect()
                 await conn.execute("PRAGMA query_only = 1")
@@ -462,6 +498,17 @@ class SQLiteNodeStore:
             raise sqlite3.DatabaseError(
                 f"the store has schema version {unpack(row[0])}, newer than {SCHEMA_VERSION}"
             )
+        # Stores written before 2026-11-23 kept a copy of the text in the full-text table;
+        # the delete command the store now uses fails on such a table: make it anew at once.
+        found = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'node_fts'").fetchone()
+        if found is None or "node_text" not in str(found[0]):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _Writer(conn).rebuild_fulltext()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     async def close(self) -> None:
         for dispatcher in self._listeners:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from repo_server.config import Settings
 from repo_server.errors import ConstraintViolation, QueryLimitExceeded
 from repo_server.model.values import pack
 from repo_server.query import engine
@@ -19,6 +20,7 @@ from repo_server.query.model import (
     TypePredicate,
 )
 from repo_server.session.session import Repository
+from repo_server.store.sqlite import SQLiteNodeStore
 
 from .query_support import Search, paths
 
@@ -229,14 +231,96 @@ async def test_fulltext_follows_changes_removals_and_moves(
     await session.remove("/content/caps")
     await session.save()
     assert (await search(FullTextPredicate("caps"))).total == 0
-    count = await shop.store.read(lambda r: r.execute("SELECT count(*) FROM node_fts"))
+    assert await shop.store.write(indexed_ids) == await shop.store.read(ids_with_text)
     nodes = await shop.store.read(
         lambda r: r.execute(
             "SELECT count(*) FROM node WHERE path > '/content/' AND path < '/content0'"
         )
     )
-    assert count[0][0] == 12 + 2  # products, one page content with text and one with a title
+    assert len(await shop.store.read(ids_with_text)) == 12 + 2  # products, two page contents
     assert nodes[0][0] == 12 + 6  # products, shop, notes, two pages and their contents
+
+
+def indexed_ids(w: Any) -> list[int]:
+    """The node ids the full-text index holds, read from the index itself (the table's own
+    rows come from the node table it points to), after FTS5's own check of index and text."""
+    w.execute("INSERT INTO node_fts (node_fts, rank) VALUES ('integrity-check', 1)")
+    w.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms "
+        "USING fts5vocab(main, node_fts, 'instance')"
+    )
+    return [int(r[0]) for r in w.execute("SELECT DISTINCT doc FROM temp.fts_terms ORDER BY doc")]
+
+
+def ids_with_text(r: Any) -> list[int]:
+    return [int(x[0]) for x in r.execute("SELECT id FROM node_text WHERE text != '' ORDER BY id")]
+
+
+async def test_the_index_holds_exactly_the_text_of_the_nodes_through_every_kind_of_change(
+    shop: Repository, search: Search
+) -> None:
+    # The index keeps no text of its own: each removal must name the text a row was made of.
+    session = shop.session("admin")
+    await session.add_node("/content/box", "nt:unstructured")
+    await session.set_property("/content/box", "jcr:title", "Wooden box")
+    for i in range(3):
+        await session.add_node(f"/content/box/lid{i}", "nt:unstructured")
+        await session.set_property(f"/content/box/lid{i}", "note", f"lid quince{i}")
+    await session.save()
+    await session.set_property("/content/box/lid0", "note", None)  # text gone, row gone
+    await session.set_property("/content/box/lid1", "note", "hinged lid")  # text changed
+    await session.set_property("/content/box/lid2", "size", 4)  # text unchanged
+    await session.save()
+    await session.set_property("/content/box/lid0", "note", "lid again")  # a row again
+    await session.copy("/content/box", "/content/crate")
+    await session.save()
+    await session.remove("/content/box")  # a subtree with text
+    await session.save()
+    assert await shop.store.write(indexed_ids) == await shop.store.read(ids_with_text)
+    assert paths(await search(FullTextPredicate("hinged"))) == ["/content/crate/lid1"]
+    assert paths(await search(FullTextPredicate("wooden"))) == ["/content/crate"]
+    assert paths(await search(FullTextPredicate("quince2"))) == ["/content/crate/lid2"]
+
+
+async def test_a_store_with_a_copy_of_the_text_in_its_index_is_made_anew_when_it_opens(
+    settings: Settings,
+) -> None:
+    # Stores written before the index pointed at the node table kept the text in it twice.
+    store = SQLiteNodeStore(settings.store_path)
+    repository = Repository(store)
+    await repository.open()
+    try:
+        session = repository.session("admin")
+        await session.add_node("/old", "nt:unstructured")
+        await session.set_property("/old", "jcr:title", "Old lantern")
+        await session.save()
+
+        def downgrade(w: Any) -> None:
+            w.execute("DROP TABLE node_fts")
+            w.execute(
+                "CREATE VIRTUAL TABLE node_fts USING fts5("
+                "text, tokenize = 'unicode61 remove_diacritics 2', columnsize = 0)"
+            )
+            w.execute("INSERT INTO node_fts (rowid, text) VALUES (999999, 'stale')")
+
+        await store.write(downgrade)
+    finally:
+        await repository.close()
+    store = SQLiteNodeStore(settings.store_path)
+    repository = Repository(store)
+    await repository.open()
+    try:
+        layout = await store.read(
+            lambda r: r.execute("SELECT sql FROM sqlite_master WHERE name = 'node_fts'")
+        )
+        assert "node_text" in str(layout[0][0])
+        assert await store.write(indexed_ids) == await store.read(ids_with_text)
+        session = repository.session("admin")
+        await session.remove("/old")  # deleting a row of the rebuilt index works
+        await session.save()
+        assert await store.write(indexed_ids) == await store.read(ids_with_text)
+    finally:
+        await repository.close()
 
 
 async def test_a_traversal_warns_every_so_many_nodes(

@@ -162,7 +162,7 @@ async def test_a_subtree_move_rewrites_every_descendant_path(store: SQLiteNodeSt
 async def test_a_subtree_delete_removes_only_that_subtree(store: SQLiteNodeStore) -> None:
     ids = await insert(store, "/a", "/a/b", "/ab", uuids={"/a/b": "u-b"})
     gone = await store.write(lambda w: w.delete_subtree(ids["/a"]))
-    assert sorted(gone) == sorted([(ids["/a"], None), (ids["/a/b"], "u-b")])
+    assert sorted(gone) == sorted([(ids["/a"], None, ""), (ids["/a/b"], "u-b", "")])
     assert {n.path for n in await store.read(lambda r: r.descendants("/"))} == {"/ab"}
 
 
