@@ -71,7 +71,10 @@ class FeedCategory:
     where: str
 
 
-@dataclass(frozen=True, slots=True)
+# FeedVariant and FeedProduct are not frozen: a frozen dataclass sets each field through
+# `object.__setattr__`, which made their construction a tenth of parsing a feed. Treat them
+# as read-only all the same: the importer shares them with the handler.
+@dataclass(slots=True)
 class FeedVariant:
     name: str
     sku: str | None
@@ -87,7 +90,7 @@ class FeedVariant:
             yield from child.skus()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FeedProduct:
     sku: str
     name: str

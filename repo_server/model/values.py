@@ -520,35 +520,36 @@ def _encoded(
     """The msgpack blob, and whether a value is BINARY or a reference; with `text`, the
     STRING values of properties not named in `not_text` are appended to it in the same pass
     (a commit's full-text rows: one walk over a new node's properties instead of three)."""
-    out: dict[str, list[Any]] = {}
+    out: dict[str, tuple[Any, ...]] = {}
     if primary is not None:
-        out["jcr:primaryType"] = [PropertyType.NAME, False, primary]
+        out["jcr:primaryType"] = (PropertyType.NAME, False, primary)
         if mixins:
-            out["jcr:mixinTypes"] = [PropertyType.NAME, True, list(mixins)]
+            out["jcr:mixinTypes"] = (PropertyType.NAME, True, mixins)
     string_type = PropertyType.STRING  # (`string` names this module's constructor)
     decimal = PropertyType.DECIMAL
     referencing = False
     for key, (t, multiple, values) in props.items():
         # IntEnum members pack as their int (msgpack's non-strict mode packs int subclasses).
+        # Tuples: msgpack packs them as arrays, and they cost less to make than lists.
         if t is string_type:
-            out[key] = [t, True, list(values)] if multiple else [t, False, values[0]]
+            out[key] = (t, True, values) if multiple else (t, False, values[0])
             if text is not None and key not in not_text:
                 text.extend(values)  # type: ignore[arg-type]  # STRING values are str
             continue
         if t in _REFERENCING:
             referencing = True
         if multiple:
-            out[key] = [
+            out[key] = (
                 t,
                 True,
-                list(values) if t in _NATIVE else [_encode_value(v, t) for v in values],
-            ]
+                values if t in _NATIVE else [_encode_value(v, t) for v in values],
+            )
         elif t in _NATIVE:
-            out[key] = [t, False, values[0]]
+            out[key] = (t, False, values[0])
         elif t is decimal and type(values[0]) is Decimal:  # prices: the common non-native
-            out[key] = [t, False, format(values[0], "f")]
+            out[key] = (t, False, format(values[0], "f"))
         else:
-            out[key] = [t, False, _encode_value(values[0], t)]
+            out[key] = (t, False, _encode_value(values[0], t))
     return _PACKER.pack(out), referencing
 
 

@@ -109,7 +109,7 @@ def _current_types(found: TNode | Node) -> tuple[str, list[str]]:
     return found.primary_type, list(found.mixins)
 
 
-@dataclass
+@dataclass(slots=True)
 class AddNode:
     """Add a node; `primary` None means the parent's default child type (spec §7.5)."""
 
@@ -117,7 +117,9 @@ class AddNode:
     primary: str | None
     mixins: list[str] = field(default_factory=list)
     props: dict[str, Property] = field(default_factory=dict)
-    children: list[AddNode] = field(default_factory=list)  # auto-created child nodes
+    # Auto-created child nodes, set by `resolve`. A tuple, empty by default: imports make an
+    # AddNode per node, and nearly all have none.
+    children: tuple[AddNode, ...] = ()
     resolved: bool = False
 
     def resolve(self, tree: Tree, ctx: OpContext) -> None:
@@ -138,11 +140,11 @@ class AddNode:
             )
         )
         own = ctx.registry.effective(primary, self.mixins)
-        for cdef in own.autocreated_children:
-            if cdef.name == "*":
-                continue
-            child = AddNode(P.join(self.path, cdef.name), cdef.default_type)
-            self.children.append(child)
+        self.children = tuple(
+            AddNode(P.join(self.path, cdef.name), cdef.default_type)
+            for cdef in own.autocreated_children
+            if cdef.name != "*"
+        )
         self.resolved = True
 
     def apply(self, tree: Tree, ctx: OpContext) -> None:
