@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from repo_server.model import names as N
-from repo_server.model.values import Property, PropertyType, decode_properties
+from repo_server.model.values import Property, PropertyType, stored_strings
 
 # Properties never searched by text: identifiers, user ids, resource types and templates (a
 # search for "admin" or "product" should not find every node created by admin or rendered as
@@ -49,4 +49,4 @@ def node_text(props: Mapping[str, Property]) -> str:
 def stored_text(blob: bytes) -> str:
     """`node_text` of a stored property blob: the store's SQL function `repo_text`, through
     which the full-text index reads the text it does not keep (schema.FULLTEXT_DDL)."""
-    return node_text(decode_properties(blob))
+    return "\n".join(stored_strings(blob, NOT_TEXT))

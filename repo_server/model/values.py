@@ -587,6 +587,19 @@ def decode_properties(blob: bytes) -> dict[str, Property]:
     return out
 
 
+def stored_strings(blob: bytes, skip: Collection[str]) -> list[str]:
+    """The STRING values of a stored property blob but those of the properties in `skip`, in
+    order, without making the other values (a subtree delete asks this of every node)."""
+    out: list[str] = []
+    for key, (t, multiple, v) in msgpack.unpackb(blob, raw=False).items():
+        if t == 1 and key not in skip:  # PropertyType.STRING
+            if multiple:
+                out.extend(v)
+            else:
+                out.append(v)
+    return out
+
+
 def pack(obj: Any) -> bytes:
     """msgpack for repository-internal structures (journal entries, compiled node types)."""
     return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]  # untyped lib
