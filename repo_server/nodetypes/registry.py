@@ -171,6 +171,7 @@ class EffectiveNodeType:
         "mandatory_children",
         "mandatory_properties",
         "mixins",
+        "named_children",
         "named_properties",
         "orderable",
         "primary",
@@ -189,6 +190,7 @@ class EffectiveNodeType:
     autocreated_properties: tuple[PropertyDefinition, ...]
     autocreated_children: tuple[ChildNodeDefinition, ...]
     named_properties: frozenset[str]
+    named_children: frozenset[str]
     residual_takes_all: bool
 
     def __init__(
@@ -219,6 +221,8 @@ class EffectiveNodeType:
         self.autocreated_children = tuple(_first_per_name(d for d in children if d.autocreated))
         self._protected_props = frozenset(d.name for d in props if d.protected)
         self.named_properties = frozenset(self._named_props)
+        # Children no definition names get theirs by primary type alone (bulk loads cache it).
+        self.named_children = frozenset(self._named_children)
         # True when any property no definition names is stored as it is (nt:unstructured and
         # the like): residual UNDEFINED definitions for single and multiple values win over a
         # conversion (spec §7.4), and no residual definition is constrained or protected. Bulk

@@ -441,6 +441,7 @@ class ImportTree:
         registry = ctx.registry
         plans: dict[object, _TypePlan] = {}
         parents: dict[str, tuple[TNode, Any]] = {}
+        residual: dict[tuple[Any, str | None], str] = {}
         made: list[TNode] = []
         nodes = tree.nodes
         changes = tree.changes
@@ -459,9 +460,17 @@ class ImportTree:
             elif path in nodes:
                 raise NodeExists(f"a node already exists at {path}", path=path)
             parent, peff = known
-            _, primary = peff.child_definition(name, item.primary)
-            if peff.is_protected_child(name):
-                raise ProtectedItem(f"child node {path} is protected", path=path)
+            if name in peff.named_children:
+                _, primary = peff.child_definition(name, item.primary)
+                if peff.is_protected_child(name):
+                    raise ProtectedItem(f"child node {path} is protected", path=path)
+            else:
+                # A residual child: its definition depends on the asked type alone (and only
+                # named children can be protected), so one look-up serves every sibling.
+                rkey = (peff, item.primary)
+                primary = residual.get(rkey)
+                if primary is None:
+                    primary = residual[rkey] = peff.child_definition(name, item.primary)[1]
             mixins: list[str] = item.mixins
             key: object = (primary, *mixins) if mixins else primary
             plan = plans.get(key)
