@@ -860,3 +860,12 @@ def test_an_effective_type_knows_whether_it_takes_any_unnamed_property_as_it_is(
     assert eff.residual_takes_all is takes_all
     assert "jcr:primaryType" in eff.named_properties
     assert ("jcr:title" in eff.named_properties) is ("mix:title" in mixins)
+
+
+def test_an_effective_type_names_the_children_its_definitions_name(
+    registry: NodeTypeRegistry,
+) -> None:
+    # Bulk loads look a residual child's definition up once per type: only named ones vary.
+    assert registry.effective("nt:unstructured").named_children == frozenset()
+    assert registry.effective("nt:file").named_children == {"jcr:content"}
+    assert "jcr:content" in registry.effective("cq:Page").named_children
