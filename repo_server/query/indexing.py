@@ -65,6 +65,8 @@ class IndexWriter(SqlExecutor, Protocol):
 
     def meta(self, key: str) -> bytes | None: ...
 
+    def insert_fulltext(self, rows: Sequence[tuple[int, str]]) -> None: ...
+
     def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None: ...
 
     def rebuild_fulltext(self) -> None: ...
@@ -205,11 +207,6 @@ def load_definitions(reader: SqlExecutor) -> list[IndexDefinition]:
     return out
 
 
-def fulltext(props: Mapping[str, Property]) -> str:
-    """The searchable text of a node (`repo_server.model.text.node_text`)."""
-    return node_text(props)
-
-
 # --- writing rows -----------------------------------------------------------------------------
 def _insert_entries(writer: SqlExecutor, rows: Sequence[tuple[str, bytes, int]]) -> None:
     for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -217,15 +214,6 @@ def _insert_entries(writer: SqlExecutor, rows: Sequence[tuple[str, bytes, int]])
         writer.execute(
             "INSERT OR IGNORE INTO prop_index (index_name, value, node_id) VALUES "
             + ",".join(["(?, ?, ?)"] * len(chunk)),
-            [x for row in chunk for x in row],
-        )
-
-
-def _insert_fulltext(writer: SqlExecutor, rows: Sequence[tuple[int, str]]) -> None:
-    for start in range(0, len(rows), _IDS_PER_STATEMENT // 2):
-        chunk = rows[start : start + _IDS_PER_STATEMENT // 2]
-        writer.execute(
-            "INSERT INTO node_fts (rowid, text) VALUES " + ",".join(["(?, ?)"] * len(chunk)),
             [x for row in chunk for x in row],
         )
 
@@ -247,25 +235,6 @@ def _check_unique(writer: SqlExecutor, index: IndexDefinition, keys: Iterable[by
             )
 
 
-def _entries(
-    defs: Sequence[IndexDefinition],
-    node_id: int,
-    path: str,
-    primary: str,
-    mixins: Sequence[str],
-    props: Mapping[str, Property],
-    registry: NodeTypeRegistry | None,
-) -> list[tuple[str, bytes, int]]:
-    out: list[tuple[str, bytes, int]] = []
-    for index in defs:
-        if index.is_path_restricted and not index.covers_path(path):
-            continue
-        keys = index.keys(props)
-        if keys and index.applies_to(primary, mixins, registry):
-            out.extend((index.name, key, node_id) for key in keys)
-    return out
-
-
 def _by_property(defs: Sequence[IndexDefinition]) -> dict[str, list[IndexDefinition]]:
     out: dict[str, list[IndexDefinition]] = {}
     for index in defs:
@@ -274,7 +243,7 @@ def _by_property(defs: Sequence[IndexDefinition]) -> dict[str, list[IndexDefinit
     return out
 
 
-def _node_entries(
+def _entries(
     by_property: Mapping[str, Sequence[IndexDefinition]],
     node_id: int,
     path: str,
@@ -283,8 +252,9 @@ def _node_entries(
     props: Mapping[str, Property],
     registry: NodeTypeRegistry | None,
 ) -> list[tuple[str, bytes, int]]:
-    """`_entries` for a commit's hot loop: walks the node's few properties instead of every
-    index definition (a catalog import visits 90,000 nodes against a dozen definitions)."""
+    """The property index rows of one node, for the definitions in `by_property` (`_by_property`:
+    definitions by property name). Walks the node's few properties instead of every definition
+    (a catalog import visits 90,000 nodes against a dozen definitions)."""
     out: list[tuple[str, bytes, int]] = []
     for name, prop in props.items():
         indexes = by_property.get(name)
@@ -344,6 +314,7 @@ def _reindex(
     writer: IndexWriter, index: IndexDefinition, registry: NodeTypeRegistry | None
 ) -> None:
     writer.clear_index(index.name)
+    by_property = _by_property((index,))
     roots = index.included_paths or (P.ROOT,)
     for root in roots:
         low, high = _subtree_range(root)
@@ -352,7 +323,7 @@ def _reindex(
             for node_id, path, ptype, blob in batch:
                 props = decode_properties(blob)
                 primary, mixins = _type_of(props, ptype)
-                rows.extend(_entries((index,), node_id, path, primary, mixins, props, registry))
+                rows.extend(_entries(by_property, node_id, path, primary, mixins, props, registry))
             _insert_entries(writer, rows)
             if index.unique:
                 _check_unique(writer, index, (r[1] for r in rows))
@@ -423,19 +394,17 @@ def maintain(
             continue
         full = t.props
         if not indexed.isdisjoint(full):
-            entries.extend(
-                _node_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry)
-            )
+            entries.extend(_entries(by_property, t.id, t.path, t.primary, t.mixins, full, registry))
         if t.new:
             if not text_done:
-                text = new_texts.get(t.id, "") if new_texts is not None else fulltext(full)
+                text = new_texts.get(t.id, "") if new_texts is not None else node_text(full)
                 if text:
                     text_rows.append((t.id, text))
             continue
         stale.append(t.id)
         if not text_done:
-            text = fulltext(full)
-            old = fulltext(t.base.properties) if t.base is not None else ""
+            text = node_text(full)
+            old = node_text(t.base.properties) if t.base is not None else ""
             if old != text:
                 if old:  # the index keeps no text: a row is deleted with what it was made of
                     old_texts.append((t.id, old))
@@ -447,7 +416,7 @@ def maintain(
         writer.delete_index_entries(stale)
     _insert_entries(writer, entries)
     writer.delete_fulltext(old_texts)
-    _insert_fulltext(writer, text_rows)
+    writer.insert_fulltext(text_rows)
     restricted = [d for d in defs if d.is_path_restricted]
     if restricted and moved:
         _reevaluate_moved(writer, restricted, moved, registry)
@@ -464,6 +433,7 @@ def _reevaluate_moved(
     registry: NodeTypeRegistry | None,
 ) -> None:
     names = [d.name for d in defs]
+    by_property = _by_property(defs)
     for root in roots:
         low, high = _subtree_range(root)
         for batch in _stored_rows(writer, low, high, include=root):
@@ -479,5 +449,5 @@ def _reevaluate_moved(
             for node_id, path, ptype, blob in batch:
                 props = decode_properties(blob)
                 primary, mixins = _type_of(props, ptype)
-                rows.extend(_entries(defs, node_id, path, primary, mixins, props, registry))
+                rows.extend(_entries(by_property, node_id, path, primary, mixins, props, registry))
             _insert_entries(writer, rows)

@@ -140,6 +140,9 @@ class StoreWriter(StoreReader, Protocol):
 
     def clear_index(self, index_name: str) -> None: ...
 
+    def insert_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Index texts, each given as (node id, text)."""
+
     def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
         """Remove full-text rows, each given as (node id, the text it was indexed with)."""
 

@@ -382,6 +382,15 @@ class _Writer(_Reader):
     def clear_index(self, index_name: str) -> None:
         self.conn.execute("DELETE FROM prop_index WHERE index_name = ?", (index_name,))
 
+    def insert_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
+        """Index texts, each given as (node id, text)."""
+        for start in range(0, len(rows), _SQL_VARS // 2):
+            chunk = rows[start : start + _SQL_VARS // 2]
+            self.conn.execute(
+                "INSERT INTO node_fts (rowid, text) VALUES " + ",".join(["(?, ?)"] * len(chunk)),
+                [x for row in chunk for x in row],
+            )
+
     def delete_fulltext(self, rows: Sequence[tuple[int, str]]) -> None:
         """Remove full-text rows, each given as (node id, the text it was indexed with)."""
         for start in range(0, len(rows), _SQL_VARS // 2):
@@ -448,7 +457,7 @@ class SQLiteNodeStore:
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint: asyncio.Task[None] | None = None
         self._wal_mark = 0  # the WAL's size when the last checkpoint started
-        self.checkpoints = 0  # background checkpoints run (tests and benchmarks read it)
+        self.checkpoints = 0  # background checkpoints run (the tests read it)
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:

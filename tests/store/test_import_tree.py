@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from repo_server.errors import ConstraintViolation, NodeExists, ProtectedItem
+from repo_server.model.text import node_text
 from repo_server.model.values import PropertyType, make_property
-from repo_server.query.indexing import fulltext
 from repo_server.session.content import ImportedNode, parse_document
 from repo_server.session.operations import ImportTree
 from repo_server.session.session import ContentSession
@@ -169,7 +169,7 @@ async def test_a_new_nodes_full_text_row_is_what_the_index_would_make_of_it(
     session: ContentSession,
 ) -> None:
     # The commit makes new nodes' full-text rows in the same pass as their blobs; it must be
-    # the text `fulltext` gives for the stored node (updates and rebuilds use that one).
+    # the text `node_text` gives for the stored node (updates and rebuilds use that one).
     doc = {
         "jcr:primaryType": "nt:unstructured",
         "sling:resourceType": "shop/product",
@@ -190,4 +190,4 @@ async def test_a_new_nodes_full_text_row_is_what_the_index_would_make_of_it(
 
         rows = await session.repository.store.read(text_row)
         assert rows == [(expected,)]
-        assert fulltext(node.properties) == expected
+        assert node_text(node.properties) == expected
