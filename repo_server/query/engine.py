@@ -370,6 +370,9 @@ class _Run:
         self.fulltext_ids: dict[FullTextPredicate, set[int]] = {}
         self.satisfied: set[int] = set()  # id() of predicates decided by the source
         self.type_cache: dict[tuple[str, tuple[str, ...], str], bool] = {}
+        self.sources: list[_Source] | None = None  # the plan's, reused by the run
+        # Source index -> its whole result, read while planning (at most GOOD_ENOUGH rows).
+        self.prefetched: dict[int, list[tuple[object, ...]]] = {}
 
     # --- reading ------------------------------------------------------------------------------
     def _count(self, rows: int, source: _Source) -> None:
@@ -391,11 +394,16 @@ class _Run:
                 plan=source.describe,
             )
 
-    def _candidates(self, source: _Source) -> Iterable[list[_Row]]:
+    def _candidates(
+        self, source: _Source, rows: list[tuple[object, ...]] | None = None
+    ) -> Iterable[list[_Row]]:
+        """The source's rows in batches; `rows`: its whole result, already read."""
         if source.kind != "traversal":
-            rows = self.reader.execute(
-                source.select(_COLS) + " LIMIT ?", [*source.params, self.options.read_limit + 1]
-            )
+            if rows is None:
+                rows = self.reader.execute(
+                    source.select(_COLS) + " LIMIT ?",
+                    [*source.params, self.options.read_limit + 1],
+                )
             seen: set[int] = set()
             batch = []
             for raw in rows:
@@ -491,9 +499,14 @@ class _Run:
         Sources are counted most selective kind first, up to ESTIMATE_CAP rows each; an index
         or full-text source of at most GOOD_ENOUGH rows is taken at once. A traversal of the
         whole repository is never counted when an index can answer.
+
+        A source other than a traversal is first read up to GOOD_ENOUGH + 1 rows: when that is
+        all of it, those rows are its estimate and, if it is chosen, the run's candidates (a
+        point lookup then costs one statement, not a count and a read). Only a larger source
+        is counted.
         """
         self._check_types(self.query.where)
-        sources = _Planner(self.query, self.registry, defs).sources()
+        sources = self.sources = _Planner(self.query, self.registry, defs).sources()
         if len(sources) == 1:
             return 0, None
         order = sorted(range(len(sources)), key=lambda i: (_RANK[sources[i].kind], i))
@@ -502,7 +515,16 @@ class _Run:
             source = sources[i]
             if source.kind == "traversal" and source.root == P.ROOT and best is not None:
                 continue
-            estimate = _estimate(self.reader, source)
+            estimate = -1
+            if source.kind != "traversal":
+                rows = self.reader.execute(
+                    source.select(_COLS) + " LIMIT ?", [*source.params, GOOD_ENOUGH + 1]
+                )
+                if len(rows) <= GOOD_ENOUGH:
+                    self.prefetched[i] = rows
+                    estimate = len(rows)
+            if estimate < 0:
+                estimate = _estimate(self.reader, source)
             candidate = (estimate, _RANK[source.kind], i)
             if best is None or candidate < best:
                 best = candidate
@@ -516,7 +538,8 @@ class _Run:
             chosen, _ = self.plan(defs)
         else:
             self._check_types(self.query.where)
-        source = _Planner(self.query, self.registry, defs).sources()[chosen]
+        sources = self.sources or _Planner(self.query, self.registry, defs).sources()
+        source = sources[chosen]
         if source.kind == "traversal" and self.options.strict:
             raise QueryLimitExceeded(
                 f"no index can serve this query and traversal is refused ({source.describe})",
@@ -531,7 +554,7 @@ class _Run:
             wanted = max(query.guess_total, page_end) if page_end is not None else None
         hits: list[_Row] = []
         more = False
-        for batch in self._candidates(source):
+        for batch in self._candidates(source, self.prefetched.get(chosen)):
             for row in batch:
                 if self.matches(query.where, row) and self.access.can_read(row.path):
                     hits.append(row)

@@ -14,8 +14,10 @@ from repo_server.model.values import pack
 from repo_server.query import engine
 from repo_server.query.model import (
     FullTextPredicate,
+    Group,
     PathPredicate,
     PropertyPredicate,
+    Query,
     RangePredicate,
     TypePredicate,
 )
@@ -61,6 +63,42 @@ async def test_an_indexed_equality_reads_only_the_matching_nodes(
     several = await search(PropertyPredicate("sku", values=("SKU-001", "HAT-1", "nope")))
     assert several.rows_read == 2
     assert paths(several) == ["/content/notes/hats", f"{SHOP}/p01"]
+
+
+async def test_a_point_lookup_is_one_statement_and_a_large_source_is_read_whole(
+    repository: Repository,
+) -> None:
+    """The plan reads a small source whole and the run uses those rows (one SELECT for a
+    point lookup); a source past GOOD_ENOUGH is counted instead and read in full later."""
+    await declare(repository, "tag", propertyNames=["tag"])
+    session = repository.session("admin")
+    await session.add_node("/bulk", "nt:unstructured")
+    many = engine.GOOD_ENOUGH + 10
+    for i in range(many):
+        await session.add_node(f"/bulk/n{i:03d}", "nt:unstructured", properties={"tag": "common"})
+    await session.add_node("/bulk/rare", "nt:unstructured", properties={"tag": "rare"})
+    await session.save()
+    store = repository.store
+    assert isinstance(store, SQLiteNodeStore)
+    rare_query = Query(Group((PropertyPredicate("tag", values=("rare",)),)))
+    await engine.execute(session, rare_query)  # reads the index definitions once
+    statements: list[str] = []
+    assert store._inline is not None
+    store._inline.set_trace_callback(statements.append)
+    try:
+        rare = await engine.execute(session, rare_query)
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        statements.clear()
+        common = await engine.execute(
+            session, Query(Group((PropertyPredicate("tag", values=("common",)),)), limit=5)
+        )
+    finally:
+        store._inline.set_trace_callback(None)
+    assert (paths(rare), rare.plan, rare.rows_read) == (["/bulk/rare"], "index tag (tag =)", 1)
+    assert len(selects) == 1, selects
+    assert any("count(*)" in s for s in statements), statements
+    assert (common.plan, common.total, common.rows_read) == ("index tag (tag =)", many, many)
+    assert paths(common) == [f"/bulk/n{i:03d}" for i in range(5)]
 
 
 async def test_index_entries_follow_adds_changes_removes_and_moves(
