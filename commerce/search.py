@@ -326,6 +326,17 @@ def _axes(node: Node) -> tuple[str, ...]:
     )
 
 
+def _owner(path: str, by_path: Mapping[str, _Candidate]) -> _Candidate | None:
+    """The nearest ancestor of `path` among the candidates (a variant's product), walking up
+    only as far as needed: most variants sit right below their product."""
+    while path != P.ROOT:
+        path = P.parent(path)
+        found = by_path.get(path)
+        if found is not None:
+            return found
+    return None
+
+
 def _folder(path: str, root: str) -> set[str]:
     parent = P.parent(path)
     if parent != root and P.is_ancestor(root, parent):
@@ -460,7 +471,7 @@ class JcrSearchProvider:
                     c.values[fid] = set(_strings(c.product, cfg.property))
         products = [c.product for c in matched if c.product is not None]
         for variant in await self._variants(session, root, products):
-            owner = next((by_path[a] for a in P.ancestors(variant.path) if a in by_path), None)
+            owner = _owner(variant.path, by_path)
             if owner is None:
                 continue
             for fid, cfg in configs.items():

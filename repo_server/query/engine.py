@@ -29,7 +29,7 @@ from repo_server.errors import QueryLimitExceeded
 from repo_server.model import names as N
 from repo_server.model import path as P
 from repo_server.model.node import Node
-from repo_server.model.values import Property, decode_properties
+from repo_server.model.values import Property, PropertyType, decode_properties
 from repo_server.query import fulltext as FT
 from repo_server.query import values as V
 from repo_server.query.errors import InvalidPredicate
@@ -153,6 +153,9 @@ class _Source:
     root: str | None = None  # traversal: the subtree, include_self
     include_self: bool = False
     satisfies: Predicate | None = None  # a predicate the source alone decides (full text)
+    # The same rows without the join to `node` (same params), for counting: an index or
+    # full-text row always has its node, and the join doubles the cost of an estimate.
+    count_sql: str | None = None
 
     def select(self, cols: str) -> str:
         return self.sql.format(cols=cols)
@@ -232,13 +235,15 @@ class _Planner:
                 index = self._index_for(pred.name)
                 if index is not None:
                     keys = sorted({k for v in keys_of for k in V.literal_keys(v)})
+                    where = f" WHERE i.index_name = ? AND i.value IN ({_marks(len(keys))})"
                     out.append(
                         _Source(
                             "index",
                             f"index {index.name} ({pred.name} =)",
                             "SELECT {cols} FROM prop_index i CROSS JOIN node n ON n.id = i.node_id"
-                            f" WHERE i.index_name = ? AND i.value IN ({_marks(len(keys))})",
+                            + where,
                             [index.name, *keys],
+                            count_sql="SELECT {cols} FROM prop_index i" + where,
                         )
                     )
             elif isinstance(pred, RangePredicate):
@@ -257,14 +262,18 @@ class _Planner:
                         upper = V.range_key(pred.upper, pred.kind)
                         if pred.upper_inclusive or not V.is_exact_key(pred.upper, pred.kind):
                             upper_sql = "<="
+                    where = (
+                        f" WHERE i.index_name = ? AND i.value {lower_sql} ?"
+                        f" AND i.value {upper_sql} ?"
+                    )
                     out.append(
                         _Source(
                             "range",
                             f"index {index.name} ({pred.name} range)",
                             "SELECT {cols} FROM prop_index i CROSS JOIN node n ON n.id = i.node_id"
-                            f" WHERE i.index_name = ? AND i.value {lower_sql} ?"
-                            f" AND i.value {upper_sql} ?",
+                            + where,
                             [index.name, lower, upper],
+                            count_sql="SELECT {cols} FROM prop_index i" + where,
                         )
                     )
             elif isinstance(pred, FullTextPredicate):
@@ -277,6 +286,7 @@ class _Planner:
                         " WHERE node_fts MATCH ?",
                         [expr.to_fts5()],
                         satisfies=pred if pred.property is None else None,
+                        count_sql="SELECT {cols} FROM node_fts WHERE node_fts MATCH ?",
                     )
                 )
             elif isinstance(pred, TypePredicate | MixinPredicate):
@@ -341,7 +351,8 @@ def _estimate(reader: Reader, source: _Source) -> int:
         sql = "SELECT count(*) FROM (SELECT 1 FROM node WHERE path >= ? AND path < ? LIMIT ?)"
         rows = reader.execute(sql, (low, high, ESTIMATE_CAP))
     else:
-        sql = f"SELECT count(*) FROM ({source.select('1')} LIMIT ?)"
+        inner = source.count_sql.format(cols="1") if source.count_sql else source.select("1")
+        sql = f"SELECT count(*) FROM ({inner} LIMIT ?)"
         rows = reader.execute(sql, [*source.params, ESTIMATE_CAP])
     return cast(int, rows[0][0])
 
@@ -658,7 +669,12 @@ def _property_matches(pred: PropertyPredicate, prop: Property | None) -> bool:
     if op == "like":
         texts = V.strings(prop.values, prop.type)
         return any(V.like_regex(str(p)).fullmatch(t) for p in pred.values for t in texts)
-    hits = [any(V.equals(v, prop.type, lit) for v in prop.values) for lit in pred.values]
+    if prop.type is PropertyType.STRING:
+        # A STRING value equals only a string literal, and exactly (V.equals, without its
+        # per-value dispatch: this runs for every candidate row).
+        hits = [isinstance(lit, str) and lit in prop.values for lit in pred.values]
+    else:
+        hits = [any(V.equals(v, prop.type, lit) for v in prop.values) for lit in pred.values]
     if op == "unequals":
         return not any(hits)
     return all(hits) if pred.all_values else any(hits)

@@ -128,9 +128,22 @@ def parse_date(text: str) -> datetime | None:
         return None
 
 
-def literal_keys(literal: Literal_) -> list[bytes]:
+def literal_keys(literal: Literal_) -> tuple[bytes, ...]:
     """Every key an equal stored value could have: a string literal may match a string, a
-    number, a date or a boolean property."""
+    number, a date or a boolean property. Cached: trying a string as a number and as a date
+    costs more than the indexed lookup it is for."""
+    try:
+        return _cached_literal_keys(literal)
+    except TypeError:  # unhashable (a signalling NaN Decimal): computed, not cached
+        return tuple(_literal_keys(literal))
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and 1.0 are different literals
+def _cached_literal_keys(literal: Literal_) -> tuple[bytes, ...]:
+    return tuple(_literal_keys(literal))
+
+
+def _literal_keys(literal: Literal_) -> list[bytes]:
     if isinstance(literal, bool):
         return [index_key(literal, PropertyType.BOOLEAN) or b""]
     if isinstance(literal, int | float | Decimal):
