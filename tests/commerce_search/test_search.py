@@ -157,6 +157,38 @@ async def test_facets_count_over_the_whole_result_with_disjunctive_counting(
     assert not result.facets[2].multi_select
 
 
+async def test_a_nested_variant_counts_for_its_product(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    """Variants may nest (sizes below a colour): every level's values belong to the product."""
+    session = catalog.session("admin")
+    base = f"{ROOT}/layered-shirt"
+    await session.add_node(
+        base,
+        "nt:unstructured",
+        properties={
+            "cq:commerceType": "product",
+            "jcr:title": "Layered Shirt",
+            "cq:productVariantAxes": ["color", "size"],
+        },
+    )
+    await session.add_node(
+        f"{base}/yellow",
+        "nt:unstructured",
+        properties={"cq:commerceType": "variant", "color": "yellow"},
+    )
+    await session.add_node(
+        f"{base}/yellow/xxl",
+        "nt:unstructured",
+        properties={"cq:commerceType": "variant", "size": "XXL"},
+    )
+    await session.save()
+    result = await provider.search(CommerceQuery("layered", facets={"size": ("XXL",)}), session)
+    assert [p.name for p in result.products] == ["layered-shirt"]
+    values = {f.id: {v.id: v.product_count for v in f.values} for f in result.facets}
+    assert (values["color"], values["size"]) == ({"yellow": 1}, {"XXL": 1})
+
+
 async def test_facets_or_within_and_across(
     catalog: Repository, provider: JcrSearchProvider
 ) -> None:
