@@ -547,7 +547,7 @@ class _Run:
     def run(self, defs: Sequence[IndexDefinition], chosen: int | None = None) -> QueryResult:
         if chosen is None:
             chosen, _ = self.plan(defs)
-        else:
+        elif self.sources is None:  # planned by another run: check what plan() checks
             self._check_types(self.query.where)
         sources = self.sources or _Planner(self.query, self.registry, defs).sources()
         source = sources[chosen]
@@ -574,9 +574,10 @@ class _Run:
                 break
         if wanted is not None and more:
             hits = hits[:wanted]
-        # Without an ordering, hits come in path order: stable across plans and pages.
-        hits.sort(key=lambda row: row.path)
-        _sort(hits, query.orders)
+        if len(hits) > 1:
+            # Without an ordering, hits come in path order: stable across plans and pages.
+            hits.sort(key=lambda row: row.path)
+            _sort(hits, query.orders)
         end = None if query.limit is None else query.offset + query.limit
         page = hits[query.offset : end]
         nodes = [row.node() for row in page]

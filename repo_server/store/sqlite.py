@@ -219,7 +219,7 @@ class _Reader:
         return bytes(row[0]) if row is not None else None
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        return list(self.conn.execute(sql, params))
+        return self.conn.execute(sql, params).fetchall()
 
 
 class _Writer(_Reader):
