@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Final, Protocol, runtime_checkable
+from typing import Final, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote_plus
 
 from commerce import constants as C
@@ -64,6 +64,7 @@ MAX_TOKENS: Final = 32
 _NUMBER: Final = re.compile(r"-?[0-9]{1,9}")
 _FACET_ID: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,99}")
 _WORD: Final = re.compile(r"\w+")
+_T = TypeVar("_T")
 # Above this many matched products their variants are read with one query of the search root
 # rather than one range read per product.
 _SUBTREE_READS: Final = 500
@@ -299,7 +300,7 @@ def _price(node: Node) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     id: int
     path: str
@@ -326,7 +327,7 @@ def _axes(node: Node) -> tuple[str, ...]:
     )
 
 
-def _owner(path: str, by_path: Mapping[str, _Candidate]) -> _Candidate | None:
+def _owner(path: str, by_path: Mapping[str, _T]) -> _T | None:
     """The nearest ancestor of `path` among the candidates (a variant's product), walking up
     only as far as needed: most variants sit right below their product."""
     while path != P.ROOT:
@@ -578,21 +579,23 @@ class JcrSearchProvider:
 
         def owner_of(row: engine.IndexRow) -> int | None:
             """The matched product whose facet values the row adds to (see `_scan`)."""
-            if row.having_key == product and row.node_id in position:
-                return position[row.node_id]
-            if row.having_key != variant:
+            having = row.having_key
+            if having == product:
+                return position.get(row.node_id)
+            if having != variant:
                 return None
-            if row.node_id not in owners:
-                if row.parent_id is not None and row.parent_id in position:
-                    owners[row.node_id] = position[row.parent_id]
-                else:
-                    owners[row.node_id] = next(
-                        (by_path[a] for a in P.ancestors(row.path) if a in by_path), None
-                    )
-            return owners[row.node_id]
+            found = position.get(row.parent_id) if row.parent_id is not None else None
+            if found is not None:  # most variants sit right below their product
+                return found
+            node_id = row.node_id
+            if node_id not in owners:
+                owners[node_id] = _owner(row.path, by_path)
+            return owners[node_id]
 
         values: dict[str, dict[str, set[int]]] = {}
         lossy: list[tuple[str, int, int]] = []  # (property, owner, node id)
+        # Facet values are few, their entries many: each key is decoded once.
+        texts: dict[bytes, str | None] = {}
         for name, rows in zip(properties, found, strict=True):
             out = values[name] = {}
             for row in rows:
@@ -601,11 +604,18 @@ class JcrSearchProvider:
                 owner = owner_of(row)
                 if owner is None:
                     continue
-                text = V.exact_string(row.key)
+                key = row.key
+                if key in texts:
+                    text = texts[key]
+                else:
+                    text = texts[key] = V.exact_string(key)
                 if text is None:
                     lossy.append((name, owner, row.node_id))
                 else:
-                    out.setdefault(text, set()).add(owner)
+                    posting = out.get(text)
+                    if posting is None:
+                        posting = out[text] = set()
+                    posting.add(owner)
         if lossy:
             nodes = await engine.nodes_by_id(
                 session, sorted({n for _, _, n in lossy}), self.options
@@ -620,9 +630,14 @@ class JcrSearchProvider:
             if cfg.property == CATEGORY and self.facets is None:
                 own = set().union(*found_values.values()) if found_values else set()
                 table = {v: set(s) for v, s in found_values.items()}
+                by_parent: dict[str, set[str]] = {}  # products share their folders
                 for path, i in by_path.items():
                     if i not in own:
-                        for folder in _folder(path, root):
+                        parent = P.parent(path)
+                        folders = by_parent.get(parent)
+                        if folders is None:
+                            folders = by_parent[parent] = _folder(path, root)
+                        for folder in folders:
                             table.setdefault(folder, set()).add(i)
                 postings[fid] = table
             else:

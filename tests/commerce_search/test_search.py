@@ -187,6 +187,12 @@ async def test_a_nested_variant_counts_for_its_product(
     assert [p.name for p in result.products] == ["layered-shirt"]
     values = {f.id: {v.id: v.product_count for v in f.values} for f in result.facets}
     assert (values["color"], values["size"]) == ({"yellow": 1}, {"XXL": 1})
+    # Browsing without text (answered from the property indexes where they are declared).
+    browsed = await provider.search(CommerceQuery(facets={"size": ("XXL",)}), session)
+    assert [p.name for p in browsed.products] == ["layered-shirt"]
+    values = {f.id: {v.id: v.product_count for v in f.values} for f in browsed.facets}
+    assert values["color"] == {"yellow": 1}
+    assert values["size"]["XXL"] == 1
 
 
 async def test_facets_or_within_and_across(
