@@ -494,17 +494,18 @@ class JcrSearchProvider:
         for the page returned. None when a property it needs has no usable index (the caller
         then reads and decodes the nodes, which the read limit bounds)."""
         product = _key("product")
-        is_product = (C.PN_COMMERCE_TYPE, (product,))
+        # The products below the root, checked (read access, the root's range); the other
+        # scans are unchecked, of the whole index: only the entries of those products count.
         scans = [
             engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(product,)),
-            engine.IndexScan(C.PN_PRODUCT_DATA),
-            engine.IndexScan(N.JCR_TITLE, having=is_product),
+            engine.IndexScan(C.PN_PRODUCT_DATA, unchecked=True),
+            engine.IndexScan(N.JCR_TITLE, unchecked=True),
         ]
         pricing = sort_id.startswith("price")
         if pricing:
-            scans.append(engine.IndexScan("price", having=is_product))
+            scans.append(engine.IndexScan("price", unchecked=True))
         if self.facets is None:
-            scans.append(engine.IndexScan(C.PN_PRODUCT_VARIANT_AXES, having=is_product))
+            scans.append(engine.IndexScan(C.PN_PRODUCT_VARIANT_AXES, unchecked=True))
         found = await engine.index_scan(session, root, scans)
         if found is None:
             return None
@@ -562,48 +563,38 @@ class JcrSearchProvider:
         paths: Mapping[int, str],
         position: Mapping[int, int],
     ) -> _Postings | None:
-        product, variant = _key("product"), _key("variant")
         properties = list(dict.fromkeys(cfg.property for cfg in configs.values()))
-        scans = [
-            engine.IndexScan(
-                name,
-                having=(C.PN_COMMERCE_TYPE, (product,) if name == CATEGORY else (product, variant)),
-            )
-            for name in properties
-        ]
+        # The variants below the root, checked (read access, the root's range); each facet
+        # property's entries unchecked, of the whole index: only those of the matched products
+        # and of these variants count.
+        scans = [engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(_key("variant"),))]
+        scans += [engine.IndexScan(name, unchecked=True) for name in properties]
         found = await engine.index_scan(session, root, scans)
         if found is None:
             return None
         by_path = {path: position[node_id] for node_id, path in paths.items()}
-        owners: dict[int, int | None] = {}
-
-        def owner_of(row: engine.IndexRow) -> int | None:
-            """The matched product whose facet values the row adds to (see `_scan`)."""
-            having = row.having_key
-            if having == product:
-                return position.get(row.node_id)
-            if having != variant:
-                return None
-            found = position.get(row.parent_id) if row.parent_id is not None else None
-            if found is not None:  # most variants sit right below their product
-                return found
-            node_id = row.node_id
-            if node_id not in owners:
-                owners[node_id] = _owner(row.path, by_path)
-            return owners[node_id]
-
+        # Variant id -> the matched product whose facet values it adds to (see `_scan`).
+        owners: dict[int, int] = {}
+        for row in found[0]:
+            parent_id = row.parent_id
+            owner = position.get(parent_id) if parent_id is not None else None
+            if owner is None:  # most variants sit right below their product; nested ones not
+                owner = _owner(row.path, by_path)
+            if owner is not None:
+                owners[row.node_id] = owner
         values: dict[str, dict[str, set[int]]] = {}
         lossy: list[tuple[str, int, int]] = []  # (property, owner, node id)
         # Facet values are few, their entries many: each key is decoded once.
         texts: dict[bytes, str | None] = {}
-        for name, rows in zip(properties, found, strict=True):
+        for name, rows in zip(properties, found[1:], strict=True):
             out = values[name] = {}
+            variants: Mapping[int, int] = {} if name == CATEGORY else owners  # not a category
             for row in rows:
-                if name == CATEGORY and row.having_key != product:
-                    continue  # variants never add a category
-                owner = owner_of(row)
+                owner = position.get(row.node_id)
                 if owner is None:
-                    continue
+                    owner = variants.get(row.node_id)
+                    if owner is None:
+                        continue
                 key = row.key
                 if key in texts:
                     text = texts[key]

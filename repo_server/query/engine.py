@@ -817,11 +817,22 @@ async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[s
 class IndexScan:
     """The entries of one property's index below a root: every (node, key) of `property`,
     optionally only `keys`, and with `having` = (property, keys) only nodes that also have one of
-    those keys in that property's index (whose matching key each row reports)."""
+    those keys in that property's index (whose matching key each row reports).
+
+    `unchecked`: the entries alone, of the whole index (node id and key; no parent or path),
+    without the join to `node`, the root's range or the read check, which make most of a
+    scan's cost. Only for nodes the caller already has from a checked scan of the same call: it
+    must drop every other row.
+    """
 
     property: str
     keys: tuple[bytes, ...] | None = None
     having: tuple[str, tuple[bytes, ...]] | None = None
+    unchecked: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unchecked and self.having is not None:
+            raise ValueError("an unchecked scan has no `having`: filter by the checked scan")
 
 
 class IndexRow(NamedTuple):
@@ -857,7 +868,8 @@ async def index_scan(
     session: ContentSession, root: str, scans: Sequence[IndexScan]
 ) -> list[list[IndexRow]] | None:
     """The readable index entries of each scan in the subtree of `root` (itself included), in one
-    store call, without reading a node: for facet counts and sorts over many nodes.
+    store call, without reading a node: for facet counts and sorts over many nodes. An
+    `unchecked` scan returns every entry of its index (see IndexScan).
 
     None when a property of a scan has no usable property index (see `usable_index`): the caller
     falls back to a query. Index rows are not counted against the read limit (no node is
@@ -876,6 +888,14 @@ async def index_scan(
             if index is None:
                 return None
             params: list[object] = [index.name]
+            if scan.unchecked:
+                sql = "SELECT i.node_id, NULL, '', i.value, NULL FROM prop_index i"
+                sql += " WHERE i.index_name = ?"
+                if scan.keys is not None:
+                    sql += f" AND i.value IN ({_marks(len(scan.keys))})"
+                    params.extend(scan.keys)
+                out.append([tuple.__new__(IndexRow, r) for r in reader.execute(sql, params)])
+                continue
             sql = (
                 "SELECT i.node_id, n.parent_id, n.path, i.value, {extra} FROM prop_index i "
                 "JOIN node n ON n.id = i.node_id{join} WHERE i.index_name = ?"

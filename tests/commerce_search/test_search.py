@@ -317,3 +317,24 @@ async def test_search_leaves_out_unreadable_products(
 ) -> None:
     result = await provider.search(CommerceQuery("red"), catalog.session("bob", _Hide()))
     assert [p.name for p in result.products] == ["red-shirt"]
+
+
+class _HideHatAndLargeBlue:
+    def can_read(self, path: str) -> bool:
+        return "red-hat" not in path and not path.endswith("/blue-shirt/v1")
+
+    def can_write(self, path: str) -> bool:
+        return False
+
+
+async def test_a_browse_counts_only_readable_products_and_variants(
+    catalog: Repository, provider: JcrSearchProvider
+) -> None:
+    session = catalog.session("bob", _HideHatAndLargeBlue())
+    result = await provider.search(CommerceQuery(), session)
+    names = {p.name for p in result.products}
+    assert names == {"red-shirt", "blue-shirt", "green-shirt", "striped-shirt"}
+    counts = {f.id: {v.id: v.product_count for v in f.values} for f in result.facets}
+    assert counts["color"] == {"red": 2, "blue": 2, "green": 1}
+    assert counts["size"] == {"S": 1, "M": 3, "L": 1}  # blue-shirt's L is hidden
+    assert counts["category"] == {"shirts": 4}
