@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from repo_server.config import Settings
@@ -16,6 +13,7 @@ from repo_server.extensions import Extensions
 from repo_server.http.app import create_app
 from repo_server.http.keys import repository_key
 
+from ..http_support import Client, assert_error
 from .commerce_support import (
     BANYAN,
     BANYAN_PAGE,
@@ -27,8 +25,6 @@ from .commerce_support import (
     SHIRT_REF,
     load_sets,
 )
-
-Client = TestClient[web.Request, web.Application]
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
@@ -49,12 +45,6 @@ async def get_json(client: Client, url: str, status: int = 200) -> Any:
     resp = await client.get(url)
     body = await resp.json()
     assert resp.status == status, body
-    return body
-
-
-async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    body: dict[str, Any] = await resp.json()
-    assert (resp.status, body["status"], body["code"]) == (status, status, code), body
     return body
 
 

@@ -8,17 +8,18 @@ import time
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from repo_server.http.keys import repository_key
 from repo_server.loader import load_document, read_document
 from repo_server.server import fixture_files
 from repo_server.session.session import ContentSession, Repository
 
+from ..http_support import Client as Client
+from ..http_support import assert_error as assert_error
+from ..http_support import basic as basic
+
 ADMIN_PASSWORD = "admin-secret"
 RECEIVER_PASSWORD = "receiver-secret"
-Client = TestClient[web.Request, web.Application]
 
 SHIRT = "/etc/commerce/products/shirt"
 SHIRT_L = "/etc/commerce/products/shirt/shirt-l"
@@ -26,19 +27,7 @@ SHIRTS_PAGE = "/content/big-and-tall/en/shirts"
 CAMPAIGN = "/content/campaigns/summer"
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": aiohttp.encode_basic_auth(user, password)}
-
-
 ADMIN = basic("admin", ADMIN_PASSWORD)
-
-
-async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    body = await resp.json()
-    assert resp.status == status, body
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return dict(body)
 
 
 async def load_sets(session: ContentSession, *sets: str) -> None:

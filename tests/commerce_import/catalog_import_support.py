@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-
 from repo_server.http.keys import repository_key
 from repo_server.loader import node_document
 from repo_server.session.session import ContentSession, Repository
+
+from ..http_support import Client as Client
+from ..http_support import basic as basic
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CATALOGS = FIXTURES / "catalogs"
 ROOT = "/etc/commerce/products"
 
-Client = TestClient[web.Request, web.Application]
 AiohttpClient = Callable[..., Awaitable[Client]]
 
 
@@ -28,11 +26,6 @@ def repository_of(client: Client) -> Repository:
     app = client.app
     assert app is not None
     return app[repository_key]
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {token}"}
 
 
 def sample(name: str) -> bytes:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from commerce.plugin import register
@@ -19,7 +16,7 @@ from repo_server.http.keys import repository_key
 from repo_server.loader import load_document, read_document
 from repo_server.server import fixture_files
 
-Client = TestClient[web.Request, web.Application]
+from ..http_support import Client, assert_error
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
@@ -45,12 +42,6 @@ async def get_json(client: Client, url: str, status: int = 200) -> Any:
     resp = await client.get(url)
     body = await resp.json()
     assert resp.status == status, body
-    return body
-
-
-async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    body: dict[str, Any] = await resp.json()
-    assert (resp.status, body["status"], body["code"]) == (status, status, code), body
     return body
 
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-
 from commerce.session import JcrCommerceSession
 from repo_server.loader import load_document
 from repo_server.server import fixture_files
 from repo_server.session.session import ContentSession
 
+from ..http_support import Client as Client
+from ..http_support import assert_error as assert_error
+
 # Shared with the tests through this module: `from conftest import ...` clashes across test
 # directories (pytest imports every directory's conftest.py as the one module `conftest`).
-Client = TestClient[web.Request, web.Application]
 Shopper = Callable[..., Awaitable[JcrCommerceSession]]
 PASSWORD: Final = "shopper-secret-1"
 
@@ -206,12 +204,6 @@ def card(number: str = GOOD_CARD) -> dict[str, str]:
         "card.cvv": "123",
         "card.holder": "Ada Lovelace",
     }
-
-
-async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    body: dict[str, Any] = await resp.json()
-    assert (resp.status, body["status"], body["code"]) == (status, status, code), body
-    return body
 
 
 async def login(client: Client, user: str) -> None:

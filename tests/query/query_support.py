@@ -11,14 +11,14 @@ from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from repo_server.query import engine
 from repo_server.query.model import Order, Predicate
 from repo_server.session.session import AccessPolicy, ContentSession
 
+from ..http_support import Client as Client
+
 ADMIN_PASSWORD = "admin-secret"
-Client = TestClient[web.Request, web.Application]
 AssertError = Callable[[aiohttp.ClientResponse, int, str], Awaitable[dict[str, Any]]]
 
 COLORS = ("red", "green", "blue")

@@ -9,30 +9,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from repo_server.http.keys import repository_key
 from repo_server.session.session import Repository
 
+from ..http_support import Client as Client
+from ..http_support import assert_error as assert_error
+from ..http_support import basic as basic
+
 ADMIN_PASSWORD = "admin-secret"
 RECEIVER_PASSWORD = "receiver-secret"
-Client = TestClient[web.Request, web.Application]
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": aiohttp.encode_basic_auth(user, password)}
 
 
 ADMIN = basic("admin", ADMIN_PASSWORD)
-
-
-async def assert_error(resp: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    body = await resp.json()
-    assert resp.status == status, body
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return dict(body)
 
 
 class Pair:

@@ -6,19 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from repo_server.http.keys import repository_key
 from repo_server.security import SecurityManager, security_of
 from repo_server.session.session import Repository
 
+from ..http_support import Client
+from ..http_support import basic as basic
+
 ADMIN_PASSWORD = "admin-secret"
-Client = TestClient[web.Request, web.Application]
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": aiohttp.encode_basic_auth(user, password)}
 
 
 ADMIN = basic("admin", ADMIN_PASSWORD)
