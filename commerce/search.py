@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Final, Protocol, TypeVar, runtime_checkable
+from typing import Final, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import quote_plus
 
 from commerce import constants as C
@@ -493,28 +493,25 @@ class JcrSearchProvider:
         only when its index key is lossy, to learn the order of a product's variant axes, and
         for the page returned. None when a property it needs has no usable index (the caller
         then reads and decodes the nodes, which the read limit bounds)."""
-        product = _key("product")
         # The products below the root, checked (read access, the root's range); the other
-        # scans are unchecked, of the whole index: only the entries of those products count.
-        scans = [
-            engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(product,)),
-            engine.IndexScan(C.PN_PRODUCT_DATA, unchecked=True),
-            engine.IndexScan(N.JCR_TITLE, unchecked=True),
-        ]
+        # properties' entries unchecked: only those of these products count.
+        scans = [engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(_key("product"),))]
+        entries = [C.PN_PRODUCT_DATA, N.JCR_TITLE]
         pricing = sort_id.startswith("price")
         if pricing:
-            scans.append(engine.IndexScan("price", unchecked=True))
+            entries.append("price")
         if self.facets is None:
-            scans.append(engine.IndexScan(C.PN_PRODUCT_VARIANT_AXES, unchecked=True))
-        found = await engine.index_scan(session, root, scans)
+            entries.append(C.PN_PRODUCT_VARIANT_AXES)
+        found = await engine.index_scan(session, root, scans, entries)
         if found is None:
             return None
-        references = {r.node_id for r in found[1]}
-        paths = {r.node_id: r.path for r in found[0] if r.node_id not in references}
+        (products,), by_key = found
+        references = {node_id for ids in by_key[0].values() for node_id in ids}
+        paths = {r.node_id: r.path for r in products if r.node_id not in references}
         ids = sorted(paths, key=paths.__getitem__)
         position = {node_id: i for i, node_id in enumerate(ids)}
-        titles = _keys_by_node(found[2], position)
-        prices = _keys_by_node(found[3], position) if pricing else {}
+        titles = _keys_by_node(by_key[1], position)
+        prices = _keys_by_node(by_key[2], position) if pricing else {}
         reread: set[int] = set()
         matched: list[_Candidate] = []
         for node_id in ids:
@@ -537,13 +534,10 @@ class JcrSearchProvider:
         if self.facets is None:
             # The axes in order of appearance: only the first product (by path) with each
             # axis value can add one, so only those are read.
-            first: dict[bytes, int] = {}
-            for row in found[-1]:
-                if row.node_id in position:
-                    seen = first.get(row.key)
-                    if seen is None or position[row.node_id] < position[seen]:
-                        first[row.key] = row.node_id
-            representatives = set(first.values())
+            for axis_ids in by_key[-1].values():
+                first = min((position[i] for i in axis_ids if i in position), default=None)
+                if first is not None:
+                    representatives.add(ids[first])
         nodes = await engine.nodes_by_id(session, sorted(reread | representatives), self.options)
         for node_id, node in nodes.items():
             c = matched[position[node_id]]
@@ -565,17 +559,17 @@ class JcrSearchProvider:
     ) -> _Postings | None:
         properties = list(dict.fromkeys(cfg.property for cfg in configs.values()))
         # The variants below the root, checked (read access, the root's range); each facet
-        # property's entries unchecked, of the whole index: only those of the matched products
-        # and of these variants count.
+        # property's entries unchecked: only those of the matched products and of these
+        # variants count.
         scans = [engine.IndexScan(C.PN_COMMERCE_TYPE, keys=(_key("variant"),))]
-        scans += [engine.IndexScan(name, unchecked=True) for name in properties]
-        found = await engine.index_scan(session, root, scans)
+        found = await engine.index_scan(session, root, scans, properties)
         if found is None:
             return None
+        (variants,), by_key = found
         by_path = {path: position[node_id] for node_id, path in paths.items()}
         # Variant id -> the matched product whose facet values it adds to (see `_scan`).
         owners: dict[int, int] = {}
-        for row in found[0]:
+        for row in variants:
             parent_id = row.parent_id
             owner = position.get(parent_id) if parent_id is not None else None
             if owner is None:  # most variants sit right below their product; nested ones not
@@ -584,29 +578,25 @@ class JcrSearchProvider:
                 owners[row.node_id] = owner
         values: dict[str, dict[str, set[int]]] = {}
         lossy: list[tuple[str, int, int]] = []  # (property, owner, node id)
-        # Facet values are few, their entries many: each key is decoded once.
-        texts: dict[bytes, str | None] = {}
-        for name, rows in zip(properties, found[1:], strict=True):
+        # Node id -> the matched product it adds its values to: products add their own, variants
+        # theirs to their product's, except a category (products only).
+        of_all = {**owners, **position}
+        for name, groups in zip(properties, by_key, strict=True):
             out = values[name] = {}
-            variants: Mapping[int, int] = {} if name == CATEGORY else owners  # not a category
-            for row in rows:
-                owner = position.get(row.node_id)
-                if owner is None:
-                    owner = variants.get(row.node_id)
-                    if owner is None:
-                        continue
-                key = row.key
-                if key in texts:
-                    text = texts[key]
-                else:
-                    text = texts[key] = V.exact_string(key)
+            owner_of = (position if name == CATEGORY else of_all).get
+            for key, node_ids in groups.items():
+                found_owners = set(map(owner_of, node_ids))  # ids of other nodes map to None
+                found_owners.discard(None)
+                if not found_owners:
+                    continue
+                text = V.exact_string(key)
                 if text is None:
-                    lossy.append((name, owner, row.node_id))
+                    for node_id in node_ids:
+                        owner = owner_of(node_id)
+                        if owner is not None:
+                            lossy.append((name, owner, node_id))
                 else:
-                    posting = out.get(text)
-                    if posting is None:
-                        posting = out[text] = set()
-                    posting.add(owner)
+                    out.setdefault(text, set()).update(cast("set[int]", found_owners))
         if lossy:
             nodes = await engine.nodes_by_id(
                 session, sorted({n for _, _, n in lossy}), self.options
@@ -704,12 +694,14 @@ def _key(text: str) -> bytes:
 
 
 def _keys_by_node(
-    rows: Iterable[engine.IndexRow], position: Mapping[int, int]
+    groups: engine.IndexEntries, position: Mapping[int, int]
 ) -> dict[int, list[bytes]]:
+    """Each matched node's keys in an index (the entries of other nodes are dropped)."""
     out: dict[int, list[bytes]] = {}
-    for row in rows:
-        if row.node_id in position:
-            out.setdefault(row.node_id, []).append(row.key)
+    for key, node_ids in groups.items():
+        for node_id in node_ids:
+            if node_id in position:
+                out.setdefault(node_id, []).append(key)
     return out
 
 

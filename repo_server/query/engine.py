@@ -817,22 +817,11 @@ async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[s
 class IndexScan:
     """The entries of one property's index below a root: every (node, key) of `property`,
     optionally only `keys`, and with `having` = (property, keys) only nodes that also have one of
-    those keys in that property's index (whose matching key each row reports).
-
-    `unchecked`: the entries alone, of the whole index (node id and key; no parent or path),
-    without the join to `node`, the root's range or the read check, which make most of a
-    scan's cost. Only for nodes the caller already has from a checked scan of the same call: it
-    must drop every other row.
-    """
+    those keys in that property's index (whose matching key each row reports)."""
 
     property: str
     keys: tuple[bytes, ...] | None = None
     having: tuple[str, tuple[bytes, ...]] | None = None
-    unchecked: bool = False
-
-    def __post_init__(self) -> None:
-        if self.unchecked and self.having is not None:
-            raise ValueError("an unchecked scan has no `having`: filter by the checked scan")
 
 
 class IndexRow(NamedTuple):
@@ -864,12 +853,23 @@ def usable_index(
     return found[0] if found else None
 
 
+# An index's entries by key: key -> the ids of the nodes having it (see `index_scan`).
+IndexEntries = dict[bytes, list[int]]
+
+
 async def index_scan(
-    session: ContentSession, root: str, scans: Sequence[IndexScan]
-) -> list[list[IndexRow]] | None:
+    session: ContentSession,
+    root: str,
+    scans: Sequence[IndexScan],
+    entries: Sequence[str] = (),
+) -> tuple[list[list[IndexRow]], list[IndexEntries]] | None:
     """The readable index entries of each scan in the subtree of `root` (itself included), in one
-    store call, without reading a node: for facet counts and sorts over many nodes. An
-    `unchecked` scan returns every entry of its index (see IndexScan).
+    store call, without reading a node: for facet counts and sorts over many nodes.
+
+    With them, for each property of `entries`, its whole index grouped by key, *unchecked*: no
+    join to `node`, no root range, no read check (those make most of a scan's cost; grouped,
+    SQLite hands over one row per key). Only for nodes the caller already has from a checked
+    scan of the same call: it must drop every other id.
 
     None when a property of a scan has no usable property index (see `usable_index`): the caller
     falls back to a query. Index rows are not counted against the read limit (no node is
@@ -880,7 +880,7 @@ async def index_scan(
     generation = getattr(store, "generation", None)
     low, high = _range(root)
 
-    def run(reader: Reader) -> list[list[IndexRow]] | None:
+    def run(reader: Reader) -> tuple[list[list[IndexRow]], list[IndexEntries]] | None:
         defs = _definitions(store, generation, reader)
         out: list[list[IndexRow]] = []
         for scan in scans:
@@ -888,14 +888,6 @@ async def index_scan(
             if index is None:
                 return None
             params: list[object] = [index.name]
-            if scan.unchecked:
-                sql = "SELECT i.node_id, NULL, '', i.value, NULL FROM prop_index i"
-                sql += " WHERE i.index_name = ?"
-                if scan.keys is not None:
-                    sql += f" AND i.value IN ({_marks(len(scan.keys))})"
-                    params.extend(scan.keys)
-                out.append([tuple.__new__(IndexRow, r) for r in reader.execute(sql, params)])
-                continue
             sql = (
                 "SELECT i.node_id, n.parent_id, n.path, i.value, {extra} FROM prop_index i "
                 "JOIN node n ON n.id = i.node_id{join} WHERE i.index_name = ?"
@@ -921,7 +913,21 @@ async def index_scan(
             new = tuple.__new__
             # The row's columns are IndexRow's fields in order: no per-row __init__.
             out.append([new(IndexRow, r) for r in rows if can_read(cast(str, r[2]))])
-        return out
+        grouped: list[IndexEntries] = []
+        for name in entries:
+            index = usable_index(defs, name, root)
+            if index is None:
+                return None
+            # The primary key (index_name, value, node_id) hands the rows over in key order.
+            found = reader.execute(
+                "SELECT value, group_concat(node_id) FROM prop_index WHERE index_name = ?"
+                " GROUP BY value",
+                (index.name,),
+            )
+            grouped.append(
+                {cast(bytes, k): list(map(int, cast(str, ids).split(","))) for k, ids in found}
+            )
+        return out, grouped
 
     return await store.read(run)
 
