@@ -816,12 +816,10 @@ async def related_nodes(session: ContentSession, paths: Sequence[str]) -> dict[s
 @dataclass(frozen=True, slots=True)
 class IndexScan:
     """The entries of one property's index below a root: every (node, key) of `property`,
-    optionally only `keys`, and with `having` = (property, keys) only nodes that also have one of
-    those keys in that property's index (whose matching key each row reports)."""
+    optionally only `keys`."""
 
     property: str
     keys: tuple[bytes, ...] | None = None
-    having: tuple[str, tuple[bytes, ...]] | None = None
 
 
 class IndexRow(NamedTuple):
@@ -832,7 +830,6 @@ class IndexRow(NamedTuple):
     parent_id: int | None
     path: str
     key: bytes
-    having_key: bytes | None = None
 
 
 def usable_index(
@@ -889,26 +886,15 @@ async def index_scan(
                 return None
             params: list[object] = [index.name]
             sql = (
-                "SELECT i.node_id, n.parent_id, n.path, i.value, {extra} FROM prop_index i "
-                "JOIN node n ON n.id = i.node_id{join} WHERE i.index_name = ?"
+                "SELECT i.node_id, n.parent_id, n.path, i.value FROM prop_index i "
+                "JOIN node n ON n.id = i.node_id WHERE i.index_name = ?"
             )
-            extra, join = "NULL", ""
             if scan.keys is not None:
                 sql += f" AND i.value IN ({_marks(len(scan.keys))})"
                 params.extend(scan.keys)
-            if scan.having is not None:
-                other = usable_index(defs, scan.having[0], root)
-                if other is None:
-                    return None
-                extra = "h.value"
-                join = (
-                    " JOIN prop_index h ON h.node_id = i.node_id AND h.index_name = ?"
-                    f" AND h.value IN ({_marks(len(scan.having[1]))})"
-                )
-                params[0:0] = [other.name, *scan.having[1]]
             sql += " AND (n.path = ? OR (n.path >= ? AND n.path < ?))"
             params.extend((root, low, high))
-            rows = reader.execute(sql.format(extra=extra, join=join), params)
+            rows = reader.execute(sql, params)
             can_read = access.can_read
             new = tuple.__new__
             # The row's columns are IndexRow's fields in order: no per-row __init__.
