@@ -8,8 +8,6 @@ import base64
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from commerce.plugin import register
@@ -29,7 +27,7 @@ from repo_server.query.engine import QueryOptions
 from repo_server.server import fixture_files
 from repo_server.session.session import ContentSession, Repository
 
-Client = TestClient[web.Request, web.Application]
+from ..http_support import Client
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 

@@ -15,15 +15,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
 
+from ..http_support import Client as Client
+
 ADMIN_PASSWORD = "admin-secret"
 
-Client = TestClient[web.Request, web.Application]
 AssertError = Callable[[aiohttp.ClientResponse, int, str], Awaitable[dict[str, Any]]]
 Post = Callable[..., Awaitable[aiohttp.ClientResponse]]
 

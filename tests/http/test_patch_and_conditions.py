@@ -8,14 +8,13 @@ from dataclasses import replace
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from repo_server.config import Settings
 from repo_server.http.app import create_app
 
-Client = TestClient[web.Request, web.Application]
+from ..http_support import Client
+
 AssertError = Callable[[aiohttp.ClientResponse, int, str], Awaitable[dict[str, Any]]]
 Post = Callable[..., Awaitable[aiohttp.ClientResponse]]
 PATCH_JSON = {"Content-Type": "application/json-patch+json"}

@@ -7,10 +7,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
-Client = TestClient[web.Request, web.Application]
+from ..http_support import Client
+
 AssertError = Callable[[aiohttp.ClientResponse, int, str], Awaitable[dict[str, Any]]]
 Post = Callable[..., Awaitable[aiohttp.ClientResponse]]
 

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from repo_server.http.keys import repository_key
 
-Client = TestClient[web.Request, web.Application]
+from ..http_support import Client as Client
 
 ADMIN_PASSWORD: Final = "admin-secret"
 TREE: Final = "/rt"
