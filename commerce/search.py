@@ -510,16 +510,13 @@ class JcrSearchProvider:
         paths = {r.node_id: r.path for r in products if r.node_id not in references}
         ids = sorted(paths, key=paths.__getitem__)
         position = {node_id: i for i, node_id in enumerate(ids)}
-        titles = _keys_by_node(by_key[1], position)
+        titles, reread = _titles(by_key[1], position)
         prices = _keys_by_node(by_key[2], position) if pricing else {}
-        reread: set[int] = set()
         matched: list[_Candidate] = []
         for node_id in ids:
             path = paths[node_id]
-            title = _one_string(titles.get(node_id, ()))
+            title = titles.get(node_id)
             if title is None:
-                if node_id in titles:
-                    reread.add(node_id)
                 title = P.name(path)
             price = None
             if pricing and node_id in prices:
@@ -705,8 +702,25 @@ def _keys_by_node(
     return out
 
 
-def _one_string(keys: Sequence[bytes]) -> str | None:
-    return V.exact_string(keys[0]) if len(keys) == 1 else None
+def _titles(
+    groups: engine.IndexEntries, position: Mapping[int, int]
+) -> tuple[dict[int, str], set[int]]:
+    """The title of each matched product from the title index, and the products whose title
+    the index cannot tell (several values, or a key cut short or not a string): those are read."""
+    titles: dict[int, str] = {}
+    unclear: set[int] = set()
+    for key, node_ids in groups.items():
+        text = V.exact_string(key)
+        for node_id in node_ids:
+            if node_id not in position:
+                continue
+            if text is None or node_id in titles:
+                unclear.add(node_id)
+            else:
+                titles[node_id] = text
+    for node_id in unclear:
+        titles.pop(node_id, None)
+    return titles, unclear
 
 
 def _order(

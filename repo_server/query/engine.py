@@ -894,24 +894,31 @@ async def index_scan(
                 params.extend(scan.keys)
             sql += " AND (n.path = ? OR (n.path >= ? AND n.path < ?))"
             params.extend((root, low, high))
-            rows = reader.execute(sql, params)
+            rows = cast(list[tuple[int, int | None, str, bytes]], reader.execute(sql, params))
             can_read = access.can_read
             new = tuple.__new__
             # The row's columns are IndexRow's fields in order: no per-row __init__.
-            out.append([new(IndexRow, r) for r in rows if can_read(cast(str, r[2]))])
+            out.append([new(IndexRow, r) for r in rows if can_read(r[2])])
         grouped: list[IndexEntries] = []
         for name in entries:
             index = usable_index(defs, name, root)
             if index is None:
                 return None
             # The primary key (index_name, value, node_id) hands the rows over in key order.
-            found = reader.execute(
-                "SELECT value, group_concat(node_id) FROM prop_index WHERE index_name = ?"
-                " GROUP BY value",
-                (index.name,),
+            found = cast(
+                list[tuple[bytes, str]],
+                reader.execute(
+                    "SELECT value, group_concat(node_id) FROM prop_index WHERE index_name = ?"
+                    " GROUP BY value",
+                    (index.name,),
+                ),
             )
+            # Many keys have one node (titles, prices): no split for those.
             grouped.append(
-                {cast(bytes, k): list(map(int, cast(str, ids).split(","))) for k, ids in found}
+                {
+                    k: [int(ids)] if "," not in ids else list(map(int, ids.split(",")))
+                    for k, ids in found
+                }
             )
         return out, grouped
 

@@ -120,6 +120,24 @@ async def test_browse_with_a_facet_answers_from_the_indexes_past_the_read_limit(
         await unindexed.search(CommerceQuery(facets={"size": ("L",)}), session)
 
 
+async def test_browse_sorts_by_titles_the_index_cannot_tell(big: Repository) -> None:
+    """Titles come from the title index; one cut short in its key (longer than an index key
+    holds) or with several values is read from the node, one missing is the node's name."""
+    session = big.session("admin")
+    long = "A" * 600  # past the index key's 512 bytes: two such titles share one key
+    await session.set_property(f"{ROOT}/a/p000", "jcr:title", long + "b")
+    await session.set_property(f"{ROOT}/b/p001", "jcr:title", long + "a")
+    await session.set_property(f"{ROOT}/a/p002", "jcr:title", ["Zz first", "Ab second"])
+    await session.set_property(f"{ROOT}/b/p003", "jcr:title", None)
+    await session.save()
+    provider = JcrSearchProvider(ROOT, options=QueryOptions(read_limit=LIMIT))
+    first = await provider.search(CommerceQuery(page_size=4, sort_id="name-asc"), session)
+    # "AAA...a", "AAA...b", then the name "p003", then "Product 004" (case-insensitive).
+    assert [p.name for p in first.products] == ["p001", "p000", "p003", "p004"]
+    last = await provider.search(CommerceQuery(page_size=1, sort_id="name-desc"), session)
+    assert [p.name for p in last.products] == ["p002"]  # "Zz first", its first value
+
+
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
     ext = Extensions()
