@@ -510,22 +510,19 @@ class JcrSearchProvider:
         paths = {r.node_id: r.path for r in products if r.node_id not in references}
         ids = sorted(paths, key=paths.__getitem__)
         position = {node_id: i for i, node_id in enumerate(ids)}
-        titles, reread = _titles(by_key[1], position)
-        prices = _keys_by_node(by_key[2], position) if pricing else {}
+        titles, reread = _single_values(by_key[1], position, V.exact_string)
+        prices: dict[int, float] = {}
+        if pricing:
+            prices, unpriced = _single_values(by_key[2], position, V.number_of_key)
+            reread |= unpriced
         matched: list[_Candidate] = []
         for node_id in ids:
             path = paths[node_id]
             title = titles.get(node_id)
             if title is None:
                 title = P.name(path)
-            price = None
-            if pricing and node_id in prices:
-                keys = prices[node_id]
-                number = V.number_of_key(keys[0]) if len(keys) == 1 else None
-                if number is None:
-                    reread.add(node_id)
-                else:
-                    price = Decimal(repr(number))
+            number = prices.get(node_id)
+            price = Decimal(repr(number)) if number is not None else None
             matched.append(_Candidate(node_id, path, None, "", title, price, (), {}))
         representatives: set[int] = set()
         if self.facets is None:
@@ -690,37 +687,28 @@ def _key(text: str) -> bytes:
     return V.literal_keys(text)[0]  # the STRING key: index keys of a string value
 
 
-def _keys_by_node(
-    groups: engine.IndexEntries, position: Mapping[int, int]
-) -> dict[int, list[bytes]]:
-    """Each matched node's keys in an index (the entries of other nodes are dropped)."""
-    out: dict[int, list[bytes]] = {}
-    for key, node_ids in groups.items():
-        for node_id in node_ids:
-            if node_id in position:
-                out.setdefault(node_id, []).append(key)
-    return out
-
-
-def _titles(
-    groups: engine.IndexEntries, position: Mapping[int, int]
-) -> tuple[dict[int, str], set[int]]:
-    """The title of each matched product from the title index, and the products whose title
-    the index cannot tell (several values, or a key cut short or not a string): those are read."""
-    titles: dict[int, str] = {}
+def _single_values(
+    groups: engine.IndexEntries,
+    position: Mapping[int, int],
+    decode: Callable[[bytes], _T | None],
+) -> tuple[dict[int, _T], set[int]]:
+    """Each matched product's one value in an index (a title, a price), decoded from its key
+    once per key; and the products whose value the index cannot tell (several values, or a key
+    `decode` cannot read back: cut short, or of another type), which the caller reads."""
+    values: dict[int, _T] = {}
     unclear: set[int] = set()
     for key, node_ids in groups.items():
-        text = V.exact_string(key)
+        value = decode(key)
         for node_id in node_ids:
             if node_id not in position:
                 continue
-            if text is None or node_id in titles:
+            if value is None or node_id in values:
                 unclear.add(node_id)
             else:
-                titles[node_id] = text
+                values[node_id] = value
     for node_id in unclear:
-        titles.pop(node_id, None)
-    return titles, unclear
+        values.pop(node_id, None)
+    return values, unclear
 
 
 def _order(

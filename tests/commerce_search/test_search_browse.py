@@ -138,6 +138,17 @@ async def test_browse_sorts_by_titles_the_index_cannot_tell(big: Repository) -> 
     assert [p.name for p in last.products] == ["p002"]  # "Zz first", its first value
 
 
+async def test_browse_sorts_by_prices_the_index_cannot_tell(big: Repository) -> None:
+    """A price stored as a string, or with several values, is read from the node."""
+    session = big.session("admin")
+    await session.set_property(f"{ROOT}/a/p004", "price", "99.50")  # a STRING key
+    await session.set_property(f"{ROOT}/b/p005", "price", [98, 1])  # the first value counts
+    await session.save()
+    provider = JcrSearchProvider(ROOT, options=QueryOptions(read_limit=LIMIT))
+    found = await provider.search(CommerceQuery(page_size=3, sort_id="price-desc"), session)
+    assert [p.name for p in found.products] == ["p004", "p005", "p039"]
+
+
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
     ext = Extensions()
